@@ -1,0 +1,1 @@
+"""Linli: the bot core (events, pipeline, router, adapters, domain services)."""

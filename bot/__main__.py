@@ -1,0 +1,122 @@
+"""The `linli` command: run the bot, check a config, replay a scenario, manage the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from config.environment import Secrets, resolve_config_path
+from config.reader import ConfigError
+from config.settings import Settings, load_settings
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里) community bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="start Linli (console chat when no platform is set)")
+    run.add_argument("--config", help="config file (else $LINLI_CONFIG, else the demo)")
+    check = commands.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("path", nargs="?", help="config file (else $LINLI_CONFIG, else the demo)")
+    replay = commands.add_parser("replay", help="run a scripted scenario on a virtual clock")
+    replay.add_argument("scenario", type=Path)
+    replay.add_argument("--config")
+    replay.add_argument("--db", type=Path, help="SQLite file to use (default: a fresh temp file)")
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
+    upgrade.add_argument("--config")
+    return parser
+
+
+def _settings(path: str | None) -> Settings:
+    return load_settings(resolve_config_path(path, os.environ))
+
+
+def _configure_logging(level: int) -> None:
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and a Telegram URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import build_app
+
+    app = build_app(settings, Secrets.from_environ(os.environ))
+    async with app.lifespan():
+        await app.wait_closed()
+
+
+async def _replay(settings: Settings, scenario: Path, db: Path | None) -> None:
+    from bot.replay import run_replay
+
+    if db is not None:
+        await run_replay(settings, scenario, f"sqlite+aiosqlite:///{db}", sys.stdout)
+        return
+    with tempfile.TemporaryDirectory(prefix="linli-replay-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'replay.db'}"
+        await run_replay(settings, scenario, url, sys.stdout)
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    database = Database(settings.storage.database)
+    try:
+        revision = await upgrade(database)
+    finally:
+        await database.close()
+    print(f"database {settings.storage.database} is at revision {revision}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `linli` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args.path if args.command == "check-config" else args.config)
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.command == "check-config":
+        print(
+            f"{settings.config_path}: OK ({len(settings.groups)} groups, "
+            f"{len(settings.people)} people)"
+        )
+        return 0
+    if args.command == "replay":
+        from bot.replay import ReplayError
+
+        _configure_logging(logging.WARNING)
+        if not args.scenario.is_file():
+            print(f"{args.scenario}: no such scenario file", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        try:
+            asyncio.run(_replay(settings, args.scenario, args.db))
+        except ReplayError as error:
+            print(str(error), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return 0
+    if args.command == "db":
+        _configure_logging(logging.INFO)
+        asyncio.run(_db_upgrade(settings))
+        return 0
+    _configure_logging(logging.INFO)
+    try:
+        asyncio.run(_run(settings))
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Business rules: tickets, votes, reminders and digests, free of SDKs and databases."""

@@ -1,0 +1,180 @@
+"""The persisted outbox: everything Linli says is stored first, then delivered by platform."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.adapters.base import Adapter, DeliveryError
+from bot.clock import Clock
+from bot.domain.community import Directory, Group, Person
+from bot.events import Button, ChatRef, OutgoingMessage, Platform
+
+logger = logging.getLogger(__name__)
+
+# A transient failure is retried after RETRY_AFTER; storage gives up after MAX_ATTEMPTS tries.
+MAX_ATTEMPTS = 8
+RETRY_AFTER = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One message to store for delivery."""
+
+    chat: ChatRef
+    text: str
+    group_id: str | None = None
+    person_id: str | None = None
+    reply_to_id: str | None = None
+    urgent: bool = False
+    image: str | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+class OutboxRepository(Protocol):
+    """Storage port for the outbox (storage/outbox.py)."""
+
+    async def add(self, entry: OutboxEntry, created_at: datetime, not_before_at: datetime) -> int:
+        """Store one message for delivery; returns its id."""
+        ...
+
+    async def pending(self, platform: Platform, now: datetime, limit: int) -> list[OutgoingMessage]:
+        """Undelivered messages for a platform that are due, urgent first, then oldest."""
+        ...
+
+    async def mark_sent(self, outbox_id: int, at: datetime) -> None:
+        """Record a delivery."""
+        ...
+
+    async def mark_failed(
+        self, outbox_id: int, at: datetime, error: str, *, retry_at: datetime | None
+    ) -> None:
+        """Record a failed attempt: retry at `retry_at`, or give up when it is None."""
+        ...
+
+    async def next_due_at(self, platform: Platform) -> datetime | None:
+        """When the next undelivered message for the platform becomes due."""
+        ...
+
+
+class Outbox:
+    """Writes messages into the outbox (inside the caller's transaction) and wakes senders."""
+
+    def __init__(
+        self,
+        repository: OutboxRepository,
+        directory: Directory,
+        clock: Clock,
+        platforms: Sequence[Platform],
+    ) -> None:
+        self._repository, self._directory, self._clock = repository, directory, clock
+        self._platforms = tuple(platforms)
+        self._wakes = {platform: asyncio.Event() for platform in Platform}
+
+    async def put(self, entry: OutboxEntry, not_before_at: datetime | None = None) -> None:
+        """Store one message; it is delivered after the surrounding transaction commits."""
+        now = self._clock.now()
+        await self._repository.add(entry, now, not_before_at or now)
+        self._wakes[entry.chat.platform].set()
+
+    def waker(self, platform: Platform) -> asyncio.Event:
+        """Set whenever a message for `platform` is stored."""
+        return self._wakes[platform]
+
+    async def to_person(
+        self,
+        person: Person,
+        text: str,
+        *,
+        urgent: bool = False,
+        prefer: Platform | None = None,
+        avoid: Platform | None = None,
+        buttons: tuple[Button, ...] = (),
+    ) -> bool:
+        """Message someone privately on the platform they can be reached on; False if none."""
+        chat = self._address(person, prefer, avoid)
+        if chat is None:
+            logger.warning("person %s cannot be reached on any connected platform", person.id)
+            return False
+        await self.put(
+            OutboxEntry(chat=chat, text=text, person_id=person.id, urgent=urgent, buttons=buttons)
+        )
+        return True
+
+    async def to_group(self, group: Group, text: str, *, urgent: bool = False) -> bool:
+        """Post in a group on every platform it is bound to; False if it is bound nowhere."""
+        posted = False
+        for platform in self._platforms:
+            chat = self._directory.chat_of_group(group, platform)
+            if chat is not None:
+                await self.put(OutboxEntry(chat=chat, text=text, group_id=group.id, urgent=urgent))
+                posted = True
+        return posted
+
+    def _address(
+        self, person: Person, prefer: Platform | None, avoid: Platform | None
+    ) -> ChatRef | None:
+        ordered = [prefer] if prefer in self._platforms else []
+        ordered += [p for p in self._platforms if p is not prefer]
+        for platform in ordered:
+            if platform is avoid:
+                continue
+            chat = self._directory.address_of(person, platform)
+            if chat is not None and chat.platform is platform:
+                return chat
+        return None
+
+
+class Dispatcher:
+    """Delivers due outbox messages through the adapter of their platform, one loop each."""
+
+    def __init__(self, repository: OutboxRepository, outbox: Outbox, clock: Clock) -> None:
+        self._repository, self._outbox, self._clock = repository, outbox, clock
+
+    async def deliver_due(self, adapter: Adapter, limit: int = 100) -> int:
+        """Send every message due now on the adapter's platform; returns how many were tried."""
+        tried = 0
+        while True:
+            batch = await self._repository.pending(adapter.platform, self._clock.now(), limit)
+            if not batch:
+                return tried
+            for message in batch:
+                await self._deliver(adapter, message)
+            tried += len(batch)
+
+    async def _deliver(self, adapter: Adapter, message: OutgoingMessage) -> None:
+        try:
+            await adapter.send(message)
+        except DeliveryError as error:
+            now = self._clock.now()
+            retry_at = None if error.permanent else now + RETRY_AFTER
+            logger.warning("delivery of outbox %s failed: %s", message.outbox_id, error)
+            await self._repository.mark_failed(
+                message.outbox_id, now, str(error), retry_at=retry_at
+            )
+            return
+        await self._repository.mark_sent(message.outbox_id, self._clock.now())
+
+    async def run(self, adapters: Mapping[Platform, Adapter], idle_seconds: float = 5.0) -> None:
+        """Deliver forever: wake on new messages, or when the next deferred one is due."""
+        async with asyncio.TaskGroup() as group:
+            for adapter in adapters.values():
+                group.create_task(self._run_one(adapter, idle_seconds))
+
+    async def _run_one(self, adapter: Adapter, idle_seconds: float) -> None:
+        wake = self._outbox.waker(adapter.platform)
+        while True:
+            wake.clear()
+            await self.deliver_due(adapter)
+            due = await self._repository.next_due_at(adapter.platform)
+            wait = idle_seconds
+            if due is not None:
+                wait = min(idle_seconds, max(0.0, (due - self._clock.now()).total_seconds()))
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=wait)
+            except TimeoutError:
+                continue

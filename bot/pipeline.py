@@ -1,0 +1,182 @@
+"""The message pipeline: dedupe, resolve who and where, classify, route, and store the answer.
+
+Everything one message causes (its inbox record, the ticket, the outbox rows) commits in one
+transaction, so a crash either loses nothing or repeats nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.context import HandlerContext, Services
+from bot.errors import UserError
+from bot.events import (
+    BotRemoved,
+    ChatMigrated,
+    ChatRef,
+    IncomingMessage,
+    MemberJoined,
+    Platform,
+    PlatformDown,
+    PlatformEvent,
+)
+from bot.outbox import OutboxEntry
+from bot.ports import Inbox, Transactions
+from bot.replies import Reply
+from bot.router import Handler, Match, RouteTable
+from handlers.texts import common as texts
+from nlp import Classification, Label, parse_location
+
+logger = logging.getLogger(__name__)
+
+
+class PlatformEvents(Protocol):
+    """Reactions to platform events (bindings, welcomes, alerts), wired in bot/app.py."""
+
+    async def handle(self, event: PlatformEvent) -> None:
+        """React to one platform event."""
+        ...
+
+
+class Pipeline:
+    """Turns incoming events into stored side effects and outbox rows, once each."""
+
+    def __init__(
+        self,
+        *,
+        database: Transactions,
+        inbox: Inbox,
+        routes: RouteTable,
+        services: Services,
+        platform_events: PlatformEvents,
+        classifier: Callable[[str], Classification],
+        clock: Clock,
+    ) -> None:
+        self._db, self._inbox, self._routes = database, inbox, routes
+        self._services, self._platform_events = services, platform_events
+        self._classify, self._clock = classifier, clock
+        # One lock per chat keeps each chat's messages in arrival order (asyncio locks are FIFO).
+        self._chat_locks: dict[tuple[Platform, str], asyncio.Lock] = {}
+
+    async def handle(self, event: IncomingMessage | PlatformEvent) -> None:
+        """Process one event from any adapter."""
+        if isinstance(event, ChatMigrated | BotRemoved | MemberJoined | PlatformDown):
+            await self._platform_events.handle(event)
+            return
+        key = (event.chat.platform, event.chat.chat_id)
+        lock = self._chat_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            await self._handle_message(event)
+
+    async def _handle_message(self, msg: IncomingMessage) -> None:
+        routed = self._routes.match_command(msg.text)
+        classification = None
+        if routed is None and msg.text and not msg.is_button:
+            # Classify before the write transaction: it is CPU work and needs no lock.
+            classification = self._classify(msg.text)
+        async with self._db.transaction():
+            if not await self._inbox.record(
+                msg.chat.platform, msg.chat.chat_id, _dedupe_key(msg), self._clock.now()
+            ):
+                logger.debug("skipping repeated message %s", msg.message_id)
+                return
+            ctx = await self._context(msg, classification)
+            reply = await self._guarded(msg, ctx, routed)
+            if reply is not None:
+                await self._services.outbox.put(_reply_entry(msg, ctx, reply))
+
+    async def _context(
+        self, msg: IncomingMessage, classification: Classification | None
+    ) -> HandlerContext:
+        """Who is talking, in which group, in which flow, and what the classifier made of it."""
+        directory = self._services.directory
+        group = directory.group_for_chat(msg.chat)
+        location = parse_location(msg.text) if classification is not None else None
+        return HandlerContext(
+            services=self._services,
+            person=directory.person_for_user(msg.sender, group),
+            group=group,
+            now=self._clock.now(),
+            classification=classification,
+            location=location.describe() if location is not None else None,
+            conversation=await self._services.conversations.current(msg.chat, msg.sender),
+        )
+
+    async def _guarded(
+        self, msg: IncomingMessage, ctx: HandlerContext, routed: tuple[Match, Handler] | None
+    ) -> Reply | None:
+        """The one error boundary: user errors become their message, others an apology."""
+        try:
+            async with self._db.savepoint():
+                return await self._dispatch(msg, ctx, routed)
+        except UserError as error:
+            return Reply(error.message)
+        except Exception:
+            logger.exception("handling message %s in %s failed", msg.message_id, msg.chat)
+            return Reply(texts.SORRY)
+
+    async def _dispatch(
+        self, msg: IncomingMessage, ctx: HandlerContext, routed: tuple[Match, Handler] | None
+    ) -> Reply | None:
+        if msg.chat.is_group and ctx.group is None:
+            # A group not bound to the config: only `/bind` works there.
+            if routed is not None and routed[0].command == "bind":
+                return await routed[1](msg, ctx, routed[0])
+            return None
+        if msg.is_edit:
+            await ctx.tickets.update_text(msg.chat, msg.message_id, msg.text, ctx.person)
+            return None
+        if routed is not None:
+            match, handler = routed
+            return await handler(msg, ctx, match)
+        return await self._dispatch_text(msg, ctx)
+
+    async def _dispatch_text(self, msg: IncomingMessage, ctx: HandlerContext) -> Reply | None:
+        """Flows first, then ballots and ratings, then classified requests."""
+        if ctx.conversation is not None:
+            flow = self._routes.flows.get(ctx.conversation.state)
+            if flow is not None:
+                reply = await flow(msg, ctx, Match(command=ctx.conversation.state, args=msg.text))
+                if reply is not None:
+                    return reply
+        for handler in self._routes.message_handlers:
+            reply = await handler(msg, ctx, Match(command="message", args=msg.text))
+            if reply is not None:
+                return reply
+        classification = ctx.classification
+        if classification is None or classification.label is Label.NONE:
+            return None
+        for handler in self._routes.request_handlers:
+            reply = await handler(
+                msg, ctx, Match(command=classification.label.value, args=msg.text)
+            )
+            if reply is not None:
+                return reply
+        return None
+
+
+def _dedupe_key(msg: IncomingMessage) -> str:
+    """An edit is a new event about the same message: key it by its edit time."""
+    if msg.is_edit:
+        return f"{msg.message_id}@edit:{msg.sent_at.timestamp():.0f}"
+    return msg.message_id
+
+
+def _reply_entry(msg: IncomingMessage, ctx: HandlerContext, reply: Reply) -> OutboxEntry:
+    """Answer in the chat the message came from, or privately to its sender."""
+    private = reply.private or not msg.chat.is_group
+    sender_chat = ChatRef(msg.sender.platform, msg.sender.user_id, is_group=False)
+    chat = sender_chat if private else msg.chat
+    return OutboxEntry(
+        chat=chat,
+        text=reply.text,
+        group_id=None if private or ctx.group is None else ctx.group.id,
+        person_id=ctx.person.id if private else None,
+        reply_to_id=msg.message_id,
+        buttons=reply.buttons,
+        image=reply.image,
+    )

@@ -1,0 +1,29 @@
+"""Ports the pipeline and other runtime parts need from storage: the unit of work and inbox."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from bot.events import Platform
+
+
+class Transactions(Protocol):
+    """The unit of work: `transaction()` for everything, `savepoint()` around a handler."""
+
+    def transaction(self) -> AbstractAsyncContextManager[object]:
+        """One transaction; repositories called inside it join it."""
+        ...
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A nested transaction, rolled back alone if its block fails."""
+        ...
+
+
+class Inbox(Protocol):
+    """The durable dedupe record."""
+
+    async def record(self, platform: Platform, chat_id: str, message_id: str, at: datetime) -> bool:
+        """Store the key; False when it was already there."""
+        ...

@@ -1,0 +1,124 @@
+"""Routers: one per feature, mapping commands, flow states and classified requests to handlers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from bot.events import IncomingMessage
+from bot.replies import Reply
+
+if TYPE_CHECKING:
+    from bot.context import HandlerContext
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What the router recognised: the canonical command (or flow state) and its arguments."""
+
+    command: str
+    args: str = ""
+
+
+Handler = Callable[[IncomingMessage, "HandlerContext", Match], Awaitable[Reply | None]]
+H = TypeVar("H", bound=Handler)
+
+_LATIN_NAME = re.compile(r"[a-z_]+", re.ASCII)
+
+
+class Router:
+    """Collects one feature's handlers; `RouteTable` merges all routers."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.commands: dict[str, tuple[str, Handler]] = {}
+        self.flows: dict[str, Handler] = {}
+        self.message_handlers: list[Handler] = []
+        self.request_handlers: list[Handler] = []
+
+    def command(self, name: str, *aliases: str) -> Callable[[H], H]:
+        """Register `/name` (Latin, for Telegram) and its Chinese aliases."""
+
+        def register(handler: H) -> H:
+            for spelling in (name, *aliases):
+                self.commands[spelling] = (name, handler)
+            return handler
+
+        return register
+
+    def flow(self, state: str) -> Callable[[H], H]:
+        """Handle the next message of a user who is in conversation state `state`."""
+
+        def register(handler: H) -> H:
+            self.flows[state] = handler
+            return handler
+
+        return register
+
+    def message(self) -> Callable[[H], H]:
+        """Look at every non-command message first (ballots, ratings); return None to pass."""
+
+        def register(handler: H) -> H:
+            self.message_handlers.append(handler)
+            return handler
+
+        return register
+
+    def request(self) -> Callable[[H], H]:
+        """Handle a message the classifier recognised as a request."""
+
+        def register(handler: H) -> H:
+            self.request_handlers.append(handler)
+            return handler
+
+        return register
+
+
+class RouteTable:
+    """All routers merged; finds the command a text starts with."""
+
+    def __init__(self, routers: Iterable[Router]) -> None:
+        self.commands: dict[str, tuple[str, Handler]] = {}
+        self.flows: dict[str, Handler] = {}
+        self.message_handlers: list[Handler] = []
+        self.request_handlers: list[Handler] = []
+        for router in routers:
+            for spelling, entry in router.commands.items():
+                if spelling in self.commands:
+                    raise ValueError(f"command {spelling!r} registered twice")
+                self.commands[spelling] = entry
+            self.flows.update(router.flows)
+            self.message_handlers.extend(router.message_handlers)
+            self.request_handlers.extend(router.request_handlers)
+        # Longest spelling first, so "/ticket" is not taken for "/tickets" or vice versa.
+        self._spellings = sorted(self.commands, key=len, reverse=True)
+
+    def match_command(self, text: str) -> tuple[Match, Handler] | None:
+        """`/name args`, or a Chinese alias as plain text (`工单 1024`); None for chat."""
+        slashed = text.startswith("/")
+        body = text[1:] if slashed else text
+        for spelling in self._spellings:
+            if not body.startswith(spelling):
+                continue
+            rest = body[len(spelling) :]
+            latin = _LATIN_NAME.fullmatch(spelling) is not None
+            if latin and not slashed:
+                continue
+            if not _ends_command(rest, latin=latin, slashed=slashed):
+                continue
+            name, handler = self.commands[spelling]
+            return Match(command=name, args=rest.strip()), handler
+        return None
+
+
+def _ends_command(rest: str, *, latin: bool, slashed: bool) -> bool:
+    """A command word must end here: Latin ones at a space, Chinese ones also at a digit."""
+    if not rest or rest[0].isspace():
+        return True
+    if latin:
+        return False
+    # Without a slash a Chinese alias only counts when a number follows (工单1024), so that
+    # ordinary chat starting with the same word ("工单怎么查") is left to the classifier.
+    return rest[0].isdigit() or (slashed and not rest[0].isascii())

@@ -1,0 +1,279 @@
+"""The optional config sections for storage, the classifier, the ticket loop and schedules.
+
+Each section is a frozen dataclass whose defaults are the safe values used when it is absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.domain.community import Role
+from bot.events import RequestType
+from config.reader import Invalid, TableReader, show, to_enum
+
+ROUTED_TYPES = tuple(kind for kind in RequestType if kind is not RequestType.NONE)
+ROUTABLE_ROLES = tuple(role for role in Role if role not in (Role.RESIDENT, Role.REPORTER))
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    """Where Linli keeps its data; relative paths are relative to the working directory."""
+
+    database: str = "sqlite+aiosqlite:///data/linli.db"
+    data_dir: Path = Path("data")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file for a SQLite URL (None for other databases and `:memory:`)."""
+        scheme, _, rest = self.database.partition("://")
+        location = rest.partition("?")[0][1:]  # drop the empty host before the path
+        if scheme.split("+")[0] != "sqlite" or location in ("", ":memory:"):
+            return None
+        return Path(location)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierSettings:
+    """Below `confirm_below` confidence the bot asks a question instead of guessing."""
+
+    confirm_below: float = 0.55
+    question_timeout_minutes: int = 30
+
+    @property
+    def question_timeout(self) -> dt.timedelta:
+        """How long an unanswered clarifying question stays open."""
+        return dt.timedelta(minutes=self.question_timeout_minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSettings:
+    """Per request type, the roles (at the ticket's node and above) that handle it."""
+
+    repair: tuple[Role, ...] = (Role.PROPERTY, Role.GRID_WORKER)
+    complaint: tuple[Role, ...] = (Role.COMPOUND_SECRETARY,)
+    incident: tuple[Role, ...] = (Role.GRID_WORKER,)
+    dispute: tuple[Role, ...] = (Role.BUILDING_LEADER, Role.COMPOUND_SECRETARY)
+    inquiry: tuple[Role, ...] = (Role.GRID_WORKER,)
+    suggestion: tuple[Role, ...] = (Role.COMPOUND_SECRETARY,)
+
+    def roles_for(self, request_type: RequestType) -> tuple[Role, ...]:
+        """The responsible roles in order; empty for `none`."""
+        if request_type is RequestType.NONE:
+            return ()
+        roles: tuple[Role, ...] = getattr(self, request_type.value)
+        return roles
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """Hours to respond (accept) and to resolve a ticket."""
+
+    respond_hours: float
+    resolve_hours: float
+
+    @property
+    def respond(self) -> dt.timedelta:
+        """Time allowed until the ticket must be accepted."""
+        return dt.timedelta(hours=self.respond_hours)
+
+    @property
+    def resolve(self) -> dt.timedelta:
+        """Time allowed until the ticket must be resolved."""
+        return dt.timedelta(hours=self.resolve_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineSettings:
+    """Deadlines per request type; `urgent` overrides the type for urgent tickets."""
+
+    urgent: Deadline = Deadline(2, 24)
+    repair: Deadline = Deadline(24, 72)
+    complaint: Deadline = Deadline(24, 168)
+    incident: Deadline = Deadline(24, 168)
+    dispute: Deadline = Deadline(24, 168)
+    inquiry: Deadline = Deadline(24, 168)
+    suggestion: Deadline = Deadline(24, 360)
+    remind_before_hours: float = 4
+
+    def for_ticket(self, request_type: RequestType, *, urgent: bool) -> Deadline:
+        """The deadline that applies to a ticket of this type and urgency."""
+        if urgent:
+            return self.urgent
+        if request_type is RequestType.NONE:
+            raise ValueError("ordinary chat ('none') has no deadline")
+        deadline: Deadline = getattr(self, request_type.value)
+        return deadline
+
+    @property
+    def remind_before(self) -> dt.timedelta:
+        """How long before a deadline the assignee is reminded."""
+        return dt.timedelta(hours=self.remind_before_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupSettings:
+    """A resolved ticket nobody rates closes unrated after this many days."""
+
+    close_unrated_after_days: int = 3
+
+    @property
+    def close_unrated_after(self) -> dt.timedelta:
+        """The same as a timedelta."""
+        return dt.timedelta(days=self.close_unrated_after_days)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateSettings:
+    """A new request joins a similar open ticket from the last `window_hours`."""
+
+    window_hours: float = 72
+
+    @property
+    def window(self) -> dt.timedelta:
+        """The same as a timedelta."""
+        return dt.timedelta(hours=self.window_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSettings:
+    """Morning digest time, and the ISO weekday (1 = Monday) of the weekly review."""
+
+    time: dt.time = dt.time(8, 0)
+    weekly_review_weekday: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """No pushes except urgent alerts from `start` to `end` (may wrap midnight)."""
+
+    start: dt.time = dt.time(21, 30)
+    end: dt.time = dt.time(7, 30)
+
+    def contains(self, moment: dt.time) -> bool:
+        """True when a local wall-clock time falls in the quiet hours; start == end means none."""
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+# What the default values of a section look like, so that `read_*` and the dataclass agree.
+_STORAGE, _CLASSIFIER, _DEADLINES = StorageSettings(), ClassifierSettings(), DeadlineSettings()
+_FOLLOWUP, _DUPLICATES = FollowupSettings(), DuplicateSettings()
+_DIGESTS, _QUIET = DigestSettings(), QuietHours()
+_DEADLINE_KEYS = ("respond_hours", "resolve_hours")
+
+
+def read_storage(root: TableReader) -> StorageSettings:
+    """[storage]; without `database`, the SQLite file `linli.db` inside `data_dir`."""
+    table = root.table("storage", ("database", "data_dir"))
+    data_dir = Path(table.text("data_dir", str(_STORAGE.data_dir)))
+    database = table.text("database", f"sqlite+aiosqlite:///{data_dir.as_posix()}/linli.db")
+    if "://" not in database:
+        raise Invalid(
+            table.at("database"),
+            f'expected a database URL such as "{_STORAGE.database}", got {show(database)}',
+        )
+    return StorageSettings(database=database, data_dir=data_dir)
+
+
+def read_classifier(root: TableReader) -> ClassifierSettings:
+    """[classifier]."""
+    table = root.table("classifier", ("confirm_below", "question_timeout_minutes"))
+    return ClassifierSettings(
+        confirm_below=table.number(
+            "confirm_below", _CLASSIFIER.confirm_below, minimum=0, maximum=1
+        ),
+        question_timeout_minutes=table.integer(
+            "question_timeout_minutes", _CLASSIFIER.question_timeout_minutes, minimum=1
+        ),
+    )
+
+
+def read_routing(root: TableReader) -> RoutingSettings:
+    """[routing]: request type = [roles]."""
+    names = [kind.value for kind in ROUTED_TYPES]
+    table = root.table("routing", names, what="request type")
+    routes: dict[str, tuple[Role, ...]] = {}
+    for name in names:
+        if name not in table.data:
+            continue
+        items = table.array(name)
+        if not items:
+            raise Invalid(table.at(name), "expected a non-empty array of roles, got []")
+        routes[name] = tuple(
+            _routable_role(item, table.at(name, i)) for i, item in enumerate(items)
+        )
+    return RoutingSettings(**routes)
+
+
+def _routable_role(value: object, key: tuple[str | int, ...]) -> Role:
+    role = to_enum(value, Role, key)
+    if role not in ROUTABLE_ROLES:
+        roles = ", ".join(ROUTABLE_ROLES)
+        raise Invalid(key, f"expected a staff role ({roles}), got {show(value)}")
+    return role
+
+
+def read_deadlines(root: TableReader) -> DeadlineSettings:
+    """[deadlines]: `remind_before_hours`, and one table per type (or `urgent`)."""
+    names = ["urgent", *(kind.value for kind in ROUTED_TYPES)]
+    table = root.table("deadlines", ["remind_before_hours", *names], what="request type")
+    deadlines: dict[str, Deadline] = {}
+    for name in names:
+        default: Deadline = getattr(_DEADLINES, name)
+        hours = table.table(name, _DEADLINE_KEYS)
+        respond = hours.number(
+            "respond_hours", default.respond_hours, minimum=0, above_minimum=True
+        )
+        resolve = hours.number(
+            "resolve_hours", default.resolve_hours, minimum=0, above_minimum=True
+        )
+        if resolve < respond:
+            raise Invalid(
+                hours.at("resolve_hours"),
+                f"expected at least respond_hours ({respond:g}), got {resolve:g}",
+            )
+        deadlines[name] = Deadline(respond, resolve)
+    remind = table.number(
+        "remind_before_hours", _DEADLINES.remind_before_hours, minimum=0, above_minimum=True
+    )
+    return DeadlineSettings(**deadlines, remind_before_hours=remind)
+
+
+def read_followup(root: TableReader) -> FollowupSettings:
+    """[followup]."""
+    table = root.table("followup", ("close_unrated_after_days",))
+    days = table.integer("close_unrated_after_days", _FOLLOWUP.close_unrated_after_days, minimum=1)
+    return FollowupSettings(close_unrated_after_days=days)
+
+
+def read_duplicates(root: TableReader) -> DuplicateSettings:
+    """[duplicates]."""
+    table = root.table("duplicates", ("window_hours",))
+    return DuplicateSettings(
+        window_hours=table.number(
+            "window_hours", _DUPLICATES.window_hours, minimum=0, above_minimum=True
+        )
+    )
+
+
+def read_digests(root: TableReader) -> DigestSettings:
+    """[digests]."""
+    table = root.table("digests", ("time", "weekly_review_weekday"))
+    return DigestSettings(
+        time=table.clock("time", _DIGESTS.time.strftime("%H:%M")),
+        weekly_review_weekday=table.integer(
+            "weekly_review_weekday", _DIGESTS.weekly_review_weekday, minimum=1, maximum=7
+        ),
+    )
+
+
+def read_quiet_hours(root: TableReader) -> QuietHours:
+    """[quiet_hours]."""
+    table = root.table("quiet_hours", ("start", "end"))
+    return QuietHours(
+        start=table.clock("start", _QUIET.start.strftime("%H:%M")),
+        end=table.clock("end", _QUIET.end.strftime("%H:%M")),
+    )

@@ -1,0 +1,1 @@
+"""jieba user dictionaries shipped with Linli (`community.txt`: the community vocabulary)."""

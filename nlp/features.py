@@ -1,0 +1,57 @@
+"""Feature extraction shared by training and inference: jieba words and character 1-3-grams.
+
+Both sides must see exactly the same features, so this is the one place that defines them.
+Digits are folded to "0" (a building or room number says nothing about the request type), and
+each message's features are weighted 1/sqrt(n) so that long letters do not drown short chat.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+# Word features start with a space. Character n-grams are taken from the text with its spaces
+# removed, so they never contain one: the two kinds cannot collide, and no prefix has to be
+# built for the far more numerous n-grams.
+WORD_PREFIX = " "
+MAX_CHAR_NGRAM = 3
+
+_DIGIT_RUN = re.compile(r"\d+")
+# Runs of the same punctuation ("！！！", "？？") mean the same as one.
+_REPEATED_MARK = re.compile(r"([!?！？。，,.~～…])\1+")
+_KEPT_MARKS = frozenset("?？!！")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFeatures:
+    """The distinct features of one message and their common weight."""
+
+    names: tuple[str, ...]
+    weight: float
+
+
+def canonical(text: str) -> str:
+    """Lower-case, digit-folded, punctuation-squeezed form of a normalised message.
+
+    Segmentation and features both work on this form, so words come out already canonical.
+    """
+    return _REPEATED_MARK.sub(r"\1", _DIGIT_RUN.sub("0", text.lower()))
+
+
+def _is_word(token: str) -> bool:
+    # Punctuation-only tokens are noise as words (the n-grams keep them), except ? and !.
+    return token.isalnum() or token in _KEPT_MARKS or any(char.isalnum() for char in token)
+
+
+def extract(text: str, words: list[str]) -> MessageFeatures:
+    """Features of `canonical` text given the jieba `words` segmented from that same text."""
+    compact = text.replace(" ", "")
+    length = len(compact)
+    grams = list(compact)
+    grams += [compact[start : start + 2] for start in range(length - 1)]
+    grams += [compact[start : start + 3] for start in range(length - 2)]
+    names = dict.fromkeys(grams)
+    names.update(dict.fromkeys(WORD_PREFIX + word for word in words if _is_word(word)))
+    weight = 1.0 / math.sqrt(len(names)) if names else 0.0
+    return MessageFeatures(tuple(names), weight)

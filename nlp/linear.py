@@ -1,0 +1,129 @@
+"""The exported linear classifier: loading its weights file and scoring features with NumPy.
+
+The file (`nlp/model/classifier.npz`) is written by `nlp.training`; inference needs only NumPy.
+Scoring a message is a sparse dot product over the few hundred features it contains.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from nlp.features import MessageFeatures
+from nlp.labels import Label
+
+FORMAT_VERSION = 1
+MODEL_FILE_NAME = "classifier.npz"
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class ModelFileError(RuntimeError):
+    """The weights file is missing or not one this code can read."""
+
+
+def default_model_path() -> Path:
+    """Path of the model shipped in the package."""
+    return Path(str(resources.files("nlp.model") / MODEL_FILE_NAME))
+
+
+def _text_blob(text: str) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _blob_text(blob: npt.NDArray[np.uint8]) -> str:
+    return blob.tobytes().decode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Logits per label for one message, and the model rows of the features it contained."""
+
+    logits: FloatArray
+    rows: list[int]
+    weight: float
+
+
+class LinearModel:
+    """Multinomial linear model over named sparse features."""
+
+    __slots__ = ("_bias", "_index", "_weights", "labels", "metadata", "vocabulary")
+
+    def __init__(
+        self,
+        labels: tuple[Label, ...],
+        vocabulary: list[str],
+        weights: FloatArray,
+        bias: FloatArray,
+        metadata: dict[str, object],
+    ) -> None:
+        if weights.shape != (len(vocabulary), len(labels)) or bias.shape != (len(labels),):
+            raise ModelFileError(
+                f"weights {weights.shape} and bias {bias.shape} do not match "
+                f"{len(vocabulary)} features x {len(labels)} labels"
+            )
+        self.labels = labels
+        self.metadata = metadata
+        self.vocabulary = vocabulary
+        self._index = {name: row for row, name in enumerate(vocabulary)}
+        self._weights = weights
+        self._bias = bias
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        """Read a weights file written by `save`."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                metadata = json.loads(_blob_text(data["metadata"]))
+                if metadata.get("format_version") != FORMAT_VERSION:
+                    raise ModelFileError(
+                        f"{path}: format_version {metadata.get('format_version')!r}, "
+                        f"expected {FORMAT_VERSION}; run `linli train`"
+                    )
+                labels = tuple(Label(name) for name in _blob_text(data["labels"]).split("\n"))
+                vocabulary = _blob_text(data["vocabulary"]).split("\n")
+                weights = data["weights"].astype(np.float64)
+                bias = data["bias"].astype(np.float64)
+        except (OSError, KeyError, ValueError) as error:
+            raise ModelFileError(f"{path}: cannot read classifier weights: {error}") from error
+        return cls(labels, vocabulary, weights, bias, metadata)
+
+    def save(self, path: Path) -> None:
+        """Write the model as a compressed .npz file (weights stored as float32)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            np.savez_compressed(
+                handle,
+                labels=_text_blob("\n".join(label.value for label in self.labels)),
+                vocabulary=_text_blob("\n".join(self.vocabulary)),
+                weights=self._weights.astype(np.float32),
+                bias=self._bias.astype(np.float64),
+                metadata=_text_blob(json.dumps(self.metadata, ensure_ascii=False, sort_keys=True)),
+            )
+
+    @property
+    def feature_count(self) -> int:
+        """Number of features the model knows."""
+        return len(self._index)
+
+    def score(self, features: MessageFeatures) -> Scores:
+        """Logits of every label for a message's features; unknown features are ignored."""
+        rows = [row for row in map(self._index.get, features.names) if row is not None]
+        logits = self._weights[rows].sum(axis=0) * features.weight + self._bias
+        return Scores(logits, rows, features.weight)
+
+    def strongest(self, scores: Scores, label: Label) -> list[str]:
+        """The message's features that pushed towards `label`, strongest first."""
+        column = self.labels.index(label)
+        weights = self._weights[scores.rows, column].tolist()
+        # Equal weights are ordered by row, so the result is deterministic.
+        positive = sorted(
+            ((weight, row) for weight, row in zip(weights, scores.rows, strict=True) if weight > 0),
+            reverse=True,
+        )
+        return [self.vocabulary[row] for _, row in positive]

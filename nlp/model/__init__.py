@@ -1,0 +1,1 @@
+"""Weights of the trained request classifier (`classifier.npz`, written by `linli train`)."""

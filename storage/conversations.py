@@ -1,0 +1,58 @@
+"""Flow states per (platform, chat, user) in SQL."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, select
+
+from bot.domain.conversations import Conversation
+from bot.events import ChatRef, UserRef
+from storage.db import Database
+from storage.schema import conversations
+
+
+def _key(chat: ChatRef, user: UserRef) -> dict[str, str]:
+    return {"platform": chat.platform.value, "chat_id": chat.chat_id, "user_id": user.user_id}
+
+
+class SqlConversationRepository:
+    """ConversationRepository on SQLAlchemy Core."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, chat: ChatRef, user: UserRef) -> Conversation | None:
+        """The stored conversation for this user in this chat."""
+        key = _key(chat, user)
+        query = select(conversations).where(
+            *(getattr(conversations.c, column) == value for column, value in key.items())
+        )
+        async with self._db.reading() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None:
+            return None
+        return Conversation(row.state, json.loads(row.slots), row.expires_at)
+
+    async def put(self, chat: ChatRef, user: UserRef, conversation: Conversation) -> None:
+        """Replace the conversation (delete then insert, portable across databases)."""
+        async with self._db.transaction() as connection:
+            await self.delete(chat, user)
+            await connection.execute(
+                conversations.insert().values(
+                    **_key(chat, user),
+                    state=conversation.state,
+                    slots=json.dumps(dict(conversation.slots), ensure_ascii=False),
+                    expires_at=conversation.expires_at,
+                )
+            )
+
+    async def delete(self, chat: ChatRef, user: UserRef) -> None:
+        """Forget the conversation."""
+        key = _key(chat, user)
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                delete(conversations).where(
+                    *(getattr(conversations.c, column) == value for column, value in key.items())
+                )
+            )

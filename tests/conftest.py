@@ -1,0 +1,43 @@
+"""Shared fixtures: the demo settings, and a real app on a temporary SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import build_app
+from bot.clock import FakeClock
+from config.environment import Secrets, demo_config_path
+from config.settings import Settings, load_settings
+from tests.fakes import AppHarness, RecordingAdapter
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """The demo community."""
+    return load_settings(demo_config_path())
+
+
+@pytest.fixture
+async def app(settings: Settings, tmp_path: Path) -> AsyncIterator[AppHarness]:
+    """A started app with a recording adapter and a fake clock at 1 Dec 2026 09:00."""
+    clock = FakeClock(START)
+    adapter = RecordingAdapter()
+    built = build_app(
+        settings,
+        Secrets(),
+        clock=clock,
+        adapters=[adapter],
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'linli.db'}",
+    )
+    await built.start()
+    try:
+        yield AppHarness(built, clock, adapter)
+    finally:
+        await built.stop()

@@ -1,0 +1,129 @@
+"""The spine's ticket transcript: requests become tickets, chat stays silent, staff commands."""
+
+from __future__ import annotations
+
+from bot.events import Platform
+from handlers.texts import common
+from tests.fakes import AppHarness
+
+REPAIR = "5幢1单元的电梯又坏了，停在三楼不动，老人上下楼太难了"
+
+
+async def test_repair_request_gets_one_answer_with_ticket_number(app: AppHarness) -> None:
+    sent = await app.say(REPAIR, message_id="m1")
+    assert len(sent) == 1
+    assert sent[0].chat.chat_id == "g-ty51" and sent[0].chat.is_group
+    assert "【公共维修】" in sent[0].text and "工单号 1001" in sent[0].text
+    assert sent[0].reply_to_id == "m1"
+
+
+async def test_same_message_id_again_gets_nothing(app: AppHarness) -> None:
+    await app.say(REPAIR, message_id="m1")
+    assert await app.say(REPAIR, message_id="m1") == []
+    listed = await app.say("/工单", user="p-sec", chat=None)
+    assert "待办工单 1 件" in listed[0].text
+
+
+async def test_greetings_and_thanks_get_no_answer(app: AppHarness) -> None:
+    assert await app.say("早上好") == []
+    assert await app.say("谢谢大家") == []
+    assert await app.say("收到") == []
+
+
+async def test_urgent_request_alerts_grid_worker_and_building_leader(app: AppHarness) -> None:
+    sent = await app.say("救命 电梯困人了 有人被关在5幢1单元电梯里出不来", user="p-res2")
+    private = {m.chat.chat_id for m in sent if not m.chat.is_group}
+    assert {"p-grid", "p-lead"} <= private
+    group = [m for m in sent if m.chat.is_group]
+    assert len(group) == 1 and "紧急" in group[0].text
+    assert all(m.urgent for m in sent if not m.chat.is_group)
+
+
+async def test_secretary_lists_open_tickets(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    sent = await app.say("/工单", user="p-sec", chat=None)
+    assert sent[0].chat.chat_id == "p-sec" and not sent[0].chat.is_group
+    assert "1001【公共维修】" in sent[0].text
+
+
+async def test_resident_cannot_resolve(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    sent = await app.say("/办结 1001")
+    assert "工作人员" in sent[0].text
+    detail = await app.say("/ticket 1001", user="p-sec", chat=None)
+    assert "待受理" in detail[0].text
+
+
+async def test_staff_accept_and_resolve_are_in_the_history(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    assert "已受理" in (await app.say("/受理 1001", user="p-grid", chat=None))[0].text
+    await app.say("/办结 1001 已联系电梯公司修好", user="p-grid", chat=None)
+    detail = (await app.say("/工单 1001", user="p-sec", chat=None))[0].text
+    assert "已办结" in detail and "已联系电梯公司修好" in detail
+    assert detail.count("办理→") == 2
+
+
+async def test_resolving_twice_is_a_conflict(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    await app.say("/办结 1001 修好了", user="p-grid", chat=None)
+    again = await app.say("/办结 1001 修好了", user="p-grid", chat=None)
+    assert "当前状态不能" in again[0].text
+
+
+async def test_staff_of_another_compound_cannot_see_the_ticket(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    sent = await app.say("/工单 1001", user="p-sec-my", chat=None)
+    assert "没有找到工单 1001" in sent[0].text
+
+
+async def test_complaint_is_acknowledged_without_details(app: AppHarness) -> None:
+    text = "楼下饭店的油烟天天往我们楼里灌，还半夜搬货噪音很大，投诉多次没人管"
+    sent = await app.say(text)
+    assert len(sent) == 1
+    assert "饭店" not in sent[0].text and "油烟" not in sent[0].text
+    assert "工单号" in sent[0].text
+
+
+async def test_command_without_number_explains_usage(app: AppHarness) -> None:
+    sent = await app.say("/办结", user="p-grid", chat=None)
+    assert "/办结 1024" in sent[0].text
+
+
+async def test_unexpected_error_gets_an_apology_and_the_bot_carries_on(
+    app: AppHarness, monkeypatch: object
+) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(app.app.services.tickets, "list_active", broken)
+    sent = await app.say("/工单", user="p-sec", chat=None)
+    assert sent[0].text == common.SORRY
+    monkeypatch.undo()
+    sent = await app.say("/工单", user="p-sec", chat=None)
+    assert "没有待办" in sent[0].text or "待办工单" in sent[0].text
+
+
+async def test_edit_updates_the_ticket_instead_of_opening_another(app: AppHarness) -> None:
+    from dataclasses import replace
+
+    from bot.events import ChatRef, IncomingMessage, UserRef
+
+    await app.say(REPAIR, message_id="m-edit")
+    edited = IncomingMessage(
+        message_id="m-edit",
+        chat=ChatRef(Platform.CONSOLE, "g-ty51"),
+        sender=UserRef(Platform.CONSOLE, "p-res1"),
+        text="5幢1单元电梯坏了，停在五楼",
+        sent_at=app.clock.now(),
+        is_edit=True,
+    )
+    await app.app.pipeline.handle(replace(edited))
+    await app.app.deliver()
+    detail = (await app.say("/工单", user="p-sec", chat=None))[0].text
+    assert "待办工单 1 件" in detail
+    shown = (await app.say("/工单 1001", user="p-sec", chat=None))[0].text
+    assert "停在五楼" in shown
