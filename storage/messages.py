@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Platform
@@ -20,27 +20,24 @@ class SqlInboxRepository:
 
     async def record(self, platform: Platform, chat_id: str, message_id: str, at: datetime) -> bool:
         """Store the key; False when it was already there (a repeat to be skipped)."""
+        values = {
+            "platform": platform.value,
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "received_at": at,
+        }
         async with self._db.transaction() as connection:
-            seen = await connection.execute(
-                select(inbox.c.id).where(
-                    inbox.c.platform == platform.value,
-                    inbox.c.chat_id == chat_id,
-                    inbox.c.message_id == message_id,
-                )
-            )
-            if seen.first() is not None:
-                return False
+            # One INSERT .. ON CONFLICT DO NOTHING (SQLite and PostgreSQL both speak it): the
+            # row count says whether this message is new, without a read-then-write race.
+            name = connection.dialect.name
+            if name in ("sqlite", "postgresql"):
+                insert = sqlite.insert if name == "sqlite" else postgresql.insert
+                statement = insert(inbox).values(**values).on_conflict_do_nothing()
+                result = await connection.execute(statement)
+                return result.rowcount == 1
             try:
                 async with connection.begin_nested():
-                    await connection.execute(
-                        inbox.insert().values(
-                            platform=platform.value,
-                            chat_id=chat_id,
-                            message_id=message_id,
-                            received_at=at,
-                        )
-                    )
+                    await connection.execute(inbox.insert().values(**values))
             except IntegrityError:
-                # A concurrent writer (another process on PostgreSQL) recorded it first.
                 return False
         return True
