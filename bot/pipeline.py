@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from bot.clock import Clock
@@ -28,6 +29,7 @@ from bot.outbox import OutboxEntry
 from bot.ports import Inbox, Transactions
 from bot.replies import Reply
 from bot.router import Handler, Match, RouteTable
+from handlers.texts import bindings as binding_texts
 from handlers.texts import common as texts
 from nlp import Classification, Label, parse_location
 
@@ -123,10 +125,7 @@ class Pipeline:
         self, msg: IncomingMessage, ctx: HandlerContext, routed: tuple[Match, Handler] | None
     ) -> Reply | None:
         if msg.chat.is_group and ctx.group is None:
-            # A group not bound to the config: only `/bind` works there.
-            if routed is not None and routed[0].command == "bind":
-                return await routed[1](msg, ctx, routed[0])
-            return None
+            return await self._unbound(msg, ctx, routed)
         if msg.is_edit:
             await ctx.tickets.update_text(msg.chat, msg.message_id, msg.text, ctx.person)
             return None
@@ -134,6 +133,16 @@ class Pipeline:
             match, handler = routed
             return await handler(msg, ctx, match)
         return await self._dispatch_text(msg, ctx)
+
+    async def _unbound(
+        self, msg: IncomingMessage, ctx: HandlerContext, routed: tuple[Match, Handler] | None
+    ) -> Reply | None:
+        """A group not bound to the config: only `/bind` works, and we say how, once."""
+        if routed is not None and routed[0].command == "bind":
+            return await routed[1](msg, ctx, routed[0])
+        if await _unbound_hint_due(self._inbox, msg, self._clock.now()):
+            return Reply(binding_texts.HOW_TO_BIND)
+        return None
 
     async def _dispatch_text(self, msg: IncomingMessage, ctx: HandlerContext) -> Reply | None:
         """Flows first, then ballots and ratings, then classified requests."""
@@ -157,6 +166,11 @@ class Pipeline:
             if reply is not None:
                 return reply
         return None
+
+
+async def _unbound_hint_due(inbox: Inbox, msg: IncomingMessage, now: datetime) -> bool:
+    """True only the first time: the inbox doubles as a durable "already said" record."""
+    return await inbox.record(msg.chat.platform, msg.chat.chat_id, "linli:bind-hint", now)
 
 
 def _dedupe_key(msg: IncomingMessage) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from bot.domain.community import Group
 
+HOW_TO_BIND = (
+    "您好，我是邻里小助手。本群还没有登记到社区名单，"
+    "请社区书记或小区书记在群里发送“/绑定 群编号”完成绑定。"
+)
 USAGE_BIND = "请写上配置里的群编号，例如：/绑定 g-ty51"
 
 
