@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from bot.events import BotRemoved, ChatMigrated, ChatRef, IncomingMessage, Platform, UserRef
 from handlers.texts import bindings as texts
+from storage.outbox import SqlOutboxRepository
 from tests.fakes import AppHarness
 
 UNKNOWN = ChatRef(Platform.TELEGRAM, "-100777")
@@ -29,14 +30,13 @@ async def _send(app: AppHarness, message: IncomingMessage) -> list[str]:
 
 
 async def test_unknown_group_gets_one_hint_then_binds(app: AppHarness) -> None:
-    # The recording adapter is a console adapter, so look at the outbox via the directory.
+    # The recording adapter only speaks console: read what waits for Telegram in the outbox.
     directory = app.app.directory
     assert directory.group_for_chat(UNKNOWN) is None
     await app.app.pipeline.handle(_message("1", "电梯坏了", "42"))
     await app.app.pipeline.handle(_message("2", "楼道灯坏了", "42"))
-    pending = await app.app.dispatcher._repository.pending(  # noqa: SLF001
-        Platform.TELEGRAM, app.clock.now(), 10
-    )
+    outbox = SqlOutboxRepository(app.app.database)
+    pending = await outbox.pending(Platform.TELEGRAM, app.clock.now(), 10)
     assert [m.text for m in pending] == [texts.HOW_TO_BIND]
     # A resident may not bind; the secretary (telegram id 510000001 in the demo) may.
     await app.app.pipeline.handle(_message("3", "/bind g-ty52", "42"))
