@@ -1,34 +1,38 @@
-"""Feature extraction shared by training and inference: jieba words and character 1-3-grams.
+"""Feature extraction shared by training and inference: jieba words, character 1-3-grams and
+domain-lexicon categories.
 
 Both sides must see exactly the same features, so this is the one place that defines them.
-Digits are folded to "0" (a building or room number says nothing about the request type), and
-each message's features are weighted 1/sqrt(n) so that long letters do not drown short chat.
+Digits are folded to "0": a building or room number says nothing about the request type.
 """
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from nlp.lexicon import cue_index
 
 # Word features start with a space. Character n-grams are taken from the text with its spaces
 # removed, so they never contain one: the two kinds cannot collide, and no prefix has to be
 # built for the far more numerous n-grams.
 WORD_PREFIX = " "
+CATEGORY_PREFIX = "k:"
+STRONG_CATEGORY_PREFIX = "k2:"
 MAX_CHAR_NGRAM = 3
 
 _DIGIT_RUN = re.compile(r"\d+")
 # Runs of the same punctuation ("！！！", "？？") mean the same as one.
 _REPEATED_MARK = re.compile(r"([!?！？。，,.~～…])\1+")
 _KEPT_MARKS = frozenset("?？!！")
+_CUE_INDEX = cue_index(WORD_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
 class MessageFeatures:
-    """The distinct features of one message and their common weight."""
+    """The distinct features of one message (the model weighs and normalises them)."""
 
     names: tuple[str, ...]
-    weight: float
 
 
 def canonical(text: str) -> str:
@@ -53,5 +57,16 @@ def extract(text: str, words: list[str]) -> MessageFeatures:
     grams += [compact[start : start + 3] for start in range(length - 2)]
     names = dict.fromkeys(grams)
     names.update(dict.fromkeys(WORD_PREFIX + word for word in words if _is_word(word)))
-    weight = 1.0 / math.sqrt(len(names)) if names else 0.0
-    return MessageFeatures(tuple(names), weight)
+    names.update(dict.fromkeys(_categories(names)))
+    return MessageFeatures(tuple(names))
+
+
+def _categories(names: Iterable[str]) -> list[str]:
+    """ "k:<label>" when a cue word of that label occurs, "k2:<label>" when two or more do."""
+    hits: dict[str, int] = {}
+    for labels in filter(None, map(_CUE_INDEX.get, names)):
+        for label in labels:
+            hits[label.value] = hits.get(label.value, 0) + 1
+    categories = [CATEGORY_PREFIX + label for label in hits]
+    categories += [STRONG_CATEGORY_PREFIX + label for label, count in hits.items() if count > 1]
+    return categories

@@ -1,0 +1,107 @@
+"""The shipped model: loads from its file, is deterministic, knows obvious phrasings, and the
+inference path never imports scikit-learn."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlp import Label, classify
+from nlp.cli import classify_command, eval_command
+from nlp.features import canonical, extract
+from nlp.intents import default_model
+from nlp.linear import LinearModel, ModelFileError, default_model_path
+from nlp.tokenizer import tokenize
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_model_loads_from_the_shipped_file() -> None:
+    model = LinearModel.load(default_model_path())
+    assert set(model.labels) == set(Label)
+    assert model.feature_count > 1000
+    assert default_model_path().stat().st_size < 3 * 1024 * 1024
+
+
+def test_saved_model_scores_like_the_original(tmp_path: Path) -> None:
+    path = tmp_path / "copy.npz"
+    default_model().save(path)
+    copy = LinearModel.load(path)
+    text = canonical("楼道灯坏了好几天了没人修")
+    features = extract(text, tokenize(text))
+    assert copy.score(features).logits.tolist() == pytest.approx(
+        default_model().score(features).logits.tolist(), abs=1e-5
+    )
+
+
+def test_unreadable_model_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.npz"
+    path.write_bytes(b"not a model")
+    with pytest.raises(ModelFileError, match=r"broken\.npz"):
+        LinearModel.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("5栋电梯又坏了，一早上了没人管", Label.REPAIR),
+        ("楼道灯坏了好几天了 晚上黑漆漆的", Label.REPAIR),
+        ("楼上天天半夜拖椅子 吵得睡不着", Label.DISPUTE),
+        ("请问老年证在哪里办理？需要带什么材料", Label.INQUIRY),
+        ("建议在小区里多装几个健身器材", Label.SUGGESTION),
+        ("垃圾站那边的垃圾好几天没人清了，臭得不行", Label.INCIDENT),
+        ("举报底商饭店半夜施工扰民", Label.COMPLAINT),
+        ("今晚团购的草莓到了，大家去门口自提", Label.NONE),
+        ("电梯里碰到王阿姨了，聊了几句", Label.NONE),
+    ],
+)
+def test_known_phrasings(text: str, label: Label) -> None:
+    assert classify(text).label is label
+
+
+def test_cues_are_readable_words_of_the_message() -> None:
+    result = classify("楼道灯坏了好几天了没人修")
+    assert 1 <= len(result.cues) <= 5
+    assert all(cue in "楼道灯坏了好几天了没人修" for cue in result.cues)
+
+
+def test_classify_command_prints_json_lines() -> None:
+    lines = list(classify_command(['{"text": "5栋电梯坏了"}', "", '{"text": "收到"}'], jsonl=True))
+    records = [json.loads(line) for line in lines]
+    assert [record["label"] for record in records] == ["repair", "none"]
+    assert set(records[0]) >= {"text", "label", "confidence", "urgent", "cues"}
+
+
+def test_eval_command_output_format(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    rows = [
+        {"text": "5栋电梯坏了三天了", "label": "repair", "ambiguous": False, "alt": None},
+        {"text": "收到", "label": "none", "ambiguous": False, "alt": None},
+        {"text": "谢谢大家", "label": "repair", "ambiguous": True, "alt": "none"},
+    ]
+    path.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows), "utf-8")
+    report = eval_command(path)
+    assert "lines: 3 (ambiguous: 1)" in report
+    assert "macro-F1      strict" in report
+    assert "false-ticket  strict 0.0%   lenient 0.0%" in report
+    assert "miss          strict 50.0%   lenient 0.0%" in report
+    assert "confusion (strict; rows = gold, columns = predicted)" in report
+    for label in Label:
+        assert f"\n{label.value:<11}" in report
+
+
+def test_inference_does_not_import_sklearn() -> None:
+    script = (
+        "import sys, nlp\n"
+        "nlp.classify('5栋电梯坏了三天了')\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in "
+        "('sklearn', 'scipy', 'tqdm')))\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    assert output.strip() == "[]"
