@@ -67,7 +67,10 @@ async def run_pipeline(texts: list[str]) -> tuple[list[float], float, int]:
     clock = FakeClock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as folder:
         app = build_app(
-            settings, Secrets(), clock=clock, adapters=[adapter],  # type: ignore[list-item]
+            settings,
+            Secrets(),
+            clock=clock,
+            adapters=[adapter],  # type: ignore[list-item]
             database_url=f"sqlite+aiosqlite:///{folder}/bench.db",
         )
         await app.start()
