@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.context import HandlerContext, Services
+from bot.domain.conversations import Conversation
 from bot.errors import UserError
 from bot.events import (
     BotRemoved,
@@ -26,14 +29,27 @@ from bot.events import (
     PlatformEvent,
 )
 from bot.outbox import OutboxEntry
-from bot.ports import Inbox, Transactions
+from bot.ports import Inbox, InboxKey, Transactions
 from bot.replies import Reply
 from bot.router import Handler, Match, RouteTable
 from handlers.texts import bindings as binding_texts
 from handlers.texts import common as texts
-from nlp import Classification, Label, parse_location
+from nlp import Classification, Label, normalize, parse_location
 
 logger = logging.getLogger(__name__)
+
+
+MAX_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A prepared message waiting for the writer, and the future its sender awaits."""
+
+    msg: IncomingMessage
+    routed: tuple[Match, Handler] | None
+    classification: Classification | None
+    done: asyncio.Future[None]
 
 
 class PlatformEvents(Protocol):
@@ -61,38 +77,85 @@ class Pipeline:
         self._db, self._inbox, self._routes = database, inbox, routes
         self._services, self._platform_events = services, platform_events
         self._classify, self._clock = classifier, clock
-        # One lock per chat keeps each chat's messages in arrival order (asyncio locks are FIFO).
-        self._chat_locks: dict[tuple[Platform, str], asyncio.Lock] = {}
+        # Messages wait here for the single writer, in arrival order: one FIFO keeps every
+        # chat's order, and the writer commits whatever has queued up in one transaction
+        # (group commit), so a burst pays for one fsync instead of one per message.
+        self._queue: deque[_Pending] = deque()
+        self._writer: asyncio.Task[None] | None = None
 
     async def handle(self, event: IncomingMessage | PlatformEvent) -> None:
-        """Process one event from any adapter."""
+        """Process one event from any adapter; returns once its effects are committed."""
         if isinstance(event, ChatMigrated | BotRemoved | MemberJoined | PlatformDown):
             await self._platform_events.handle(event)
             return
-        key = (event.chat.platform, event.chat.chat_id)
-        lock = self._chat_locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            await self._handle_message(event)
+        pending = self._prepare(event)
+        self._queue.append(pending)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued())
+        await pending.done
 
-    async def _handle_message(self, msg: IncomingMessage) -> None:
+    def _prepare(self, event: IncomingMessage) -> _Pending:
+        """Normalise, match a command, or classify: CPU work that needs no transaction."""
+        msg = replace(event, text=normalize(event.text))
         routed = self._routes.match_command(msg.text)
         classification = None
         if routed is None and msg.text and not msg.is_button:
-            # Classify before the write transaction: it is CPU work and needs no lock.
             classification = self._classify(msg.text)
-        async with self._db.transaction():
-            if not await self._inbox.record(
-                msg.chat.platform, msg.chat.chat_id, _dedupe_key(msg), self._clock.now()
-            ):
-                logger.debug("skipping repeated message %s", msg.message_id)
-                return
-            ctx = await self._context(msg, classification)
-            reply = await self._guarded(msg, ctx, routed)
+        done = asyncio.get_running_loop().create_future()
+        return _Pending(msg, routed, classification, done)
+
+    async def _write_queued(self) -> None:
+        """The single writer: commit queued messages in batches, then wake their senders."""
+        while self._queue:
+            batch = self._next_batch()
+            try:
+                async with self._db.transaction():
+                    await self._handle_batch(batch)
+            except Exception as error:
+                # The batch did not commit, so none of it happened: every sender learns so.
+                logger.exception("committing %d messages failed", len(batch))
+                for pending in batch:
+                    pending.done.set_exception(error)
+                continue
+            for pending in batch:
+                pending.done.set_result(None)
+
+    def _next_batch(self) -> list[_Pending]:
+        """Up to MAX_BATCH queued messages, at most one per sender in a chat: a reply to a
+        question must see the conversation state its sender's previous message stored."""
+        batch: list[_Pending] = []
+        senders: set[tuple[Platform, str, str]] = set()
+        while self._queue and len(batch) < MAX_BATCH:
+            msg = self._queue[0].msg
+            sender = (msg.chat.platform, msg.chat.chat_id, msg.sender.user_id)
+            if sender in senders:
+                break
+            senders.add(sender)
+            batch.append(self._queue.popleft())
+        return batch
+
+    async def _handle_batch(self, batch: list[_Pending]) -> None:
+        """Dedupe and read flow states for the whole batch at once, then handle each message."""
+        keys = [
+            InboxKey(p.msg.chat.platform, p.msg.chat.chat_id, _dedupe_key(p.msg)) for p in batch
+        ]
+        fresh = await self._inbox.record_many(keys, self._clock.now())
+        todo = [pending for pending, new in zip(batch, fresh, strict=True) if new]
+        flows = await self._services.conversations.current_many(
+            [(p.msg.chat, p.msg.sender) for p in todo]
+        )
+        for pending in todo:
+            msg = pending.msg
+            ctx = self._context(msg, pending.classification, flows.get((msg.chat, msg.sender)))
+            reply = await self._guarded(msg, ctx, pending.routed)
             if reply is not None:
                 await self._services.outbox.put(_reply_entry(msg, ctx, reply))
 
-    async def _context(
-        self, msg: IncomingMessage, classification: Classification | None
+    def _context(
+        self,
+        msg: IncomingMessage,
+        classification: Classification | None,
+        conversation: Conversation | None,
     ) -> HandlerContext:
         """Who is talking, in which group, in which flow, and what the classifier made of it."""
         directory = self._services.directory
@@ -105,7 +168,7 @@ class Pipeline:
             now=self._clock.now(),
             classification=classification,
             location=location.describe() if location is not None else None,
-            conversation=await self._services.conversations.current(msg.chat, msg.sender),
+            conversation=conversation,
         )
 
     async def _guarded(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -21,8 +23,21 @@ class Transactions(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class InboxKey:
+    """What makes a message unique: its platform, chat and id."""
+
+    platform: Platform
+    chat_id: str
+    message_id: str
+
+
 class Inbox(Protocol):
     """The durable dedupe record."""
+
+    async def record_many(self, keys: Sequence[InboxKey], at: datetime) -> list[bool]:
+        """Store many keys at once; True for each key that is new."""
+        ...
 
     async def record(self, platform: Platform, chat_id: str, message_id: str, at: datetime) -> bool:
         """Store the key; False when it was already there."""

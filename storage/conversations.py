@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 
 from bot.domain.conversations import Conversation
 from bot.events import ChatRef, UserRef
@@ -33,6 +34,34 @@ class SqlConversationRepository:
         if row is None:
             return None
         return Conversation(row.state, json.loads(row.slots), row.expires_at)
+
+    async def get_many(
+        self, keys: Sequence[tuple[ChatRef, UserRef]]
+    ) -> dict[tuple[ChatRef, UserRef], Conversation]:
+        """The stored conversations of several users at once (one query)."""
+        if not keys:
+            return {}
+        by_key = {tuple(_key(chat, user).values()): (chat, user) for chat, user in keys}
+        query = select(conversations).where(
+            or_(
+                *(
+                    and_(
+                        conversations.c.platform == platform,
+                        conversations.c.chat_id == chat_id,
+                        conversations.c.user_id == user_id,
+                    )
+                    for platform, chat_id, user_id in by_key
+                )
+            )
+        )
+        async with self._db.reading() as connection:
+            rows = (await connection.execute(query)).all()
+        return {
+            by_key[(row.platform, row.chat_id, row.user_id)]: Conversation(
+                row.state, json.loads(row.slots), row.expires_at
+            )
+            for row in rows
+        }
 
     async def put(self, chat: ChatRef, user: UserRef, conversation: Conversation) -> None:
         """Replace the conversation (delete then insert, portable across databases)."""

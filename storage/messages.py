@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Platform
+from bot.ports import InboxKey
 from storage.db import Database
 from storage.schema import inbox
 
@@ -41,3 +43,36 @@ class SqlInboxRepository:
             except IntegrityError:
                 return False
         return True
+
+    async def record_many(self, keys: Sequence[InboxKey], at: datetime) -> list[bool]:
+        """Store many keys in one statement; True for each key seen here for the first time.
+
+        A key repeated within `keys` counts as new only at its first position.
+        """
+        if not keys:
+            return []
+        rows = [
+            {"platform": k.platform.value, "chat_id": k.chat_id, "message_id": k.message_id,
+             "received_at": at}
+            for k in dict.fromkeys(keys)
+        ]  # fmt: skip
+        async with self._db.transaction() as connection:
+            name = connection.dialect.name
+            if name not in ("sqlite", "postgresql"):
+                return [await self.record(k.platform, k.chat_id, k.message_id, at) for k in keys]
+            insert = sqlite.insert if name == "sqlite" else postgresql.insert
+            statement = (
+                insert(inbox)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.platform, inbox.c.chat_id, inbox.c.message_id)
+            )
+            inserted = {
+                InboxKey(Platform(r.platform), r.chat_id, r.message_id)
+                for r in await connection.execute(statement)
+            }
+        fresh: list[bool] = []
+        for key in keys:
+            fresh.append(key in inserted)
+            inserted.discard(key)
+        return fresh

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,6 +25,12 @@ class ConversationRepository(Protocol):
 
     async def get(self, chat: ChatRef, user: UserRef) -> Conversation | None:
         """The stored conversation, expired or not."""
+        ...
+
+    async def get_many(
+        self, keys: Sequence[tuple[ChatRef, UserRef]]
+    ) -> dict[tuple[ChatRef, UserRef], Conversation]:
+        """The stored conversations of several users at once."""
         ...
 
     async def put(self, chat: ChatRef, user: UserRef, conversation: Conversation) -> None:
@@ -55,6 +61,14 @@ class ConversationService:
         if found is None or (found.expires_at and found.expires_at <= self._clock.now()):
             return None
         return found
+
+    async def current_many(
+        self, keys: Sequence[tuple[ChatRef, UserRef]]
+    ) -> dict[tuple[ChatRef, UserRef], Conversation]:
+        """The live flows of several users (one read for a whole batch of messages)."""
+        now = self._clock.now()
+        found = await self._conversations.get_many(keys)
+        return {k: c for k, c in found.items() if c.expires_at is None or c.expires_at > now}
 
     async def finish(self, chat: ChatRef, user: UserRef) -> None:
         """End the user's flow in this chat."""

@@ -1,0 +1,53 @@
+"""Group commit: messages handed over concurrently are committed in batches, once each, in order."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.events import ChatRef, IncomingMessage, Platform, UserRef
+from tests.fakes import AppHarness
+
+LIGHT = "5幢1单元楼道灯坏了好几天了，晚上黑漆漆的"
+
+
+def _message(app: AppHarness, message_id: str, text: str, user: str, chat: str) -> IncomingMessage:
+    return IncomingMessage(
+        message_id=message_id,
+        chat=ChatRef(Platform.CONSOLE, chat),
+        sender=UserRef(Platform.CONSOLE, user),
+        text=text,
+        sent_at=app.clock.now(),
+    )
+
+
+async def test_a_burst_with_repeats_is_handled_once_per_message(app: AppHarness) -> None:
+    chats = ["g-ty51", "g-ty52", "g-my21", "g-my31"]
+    burst = [
+        _message(app, f"m{i}", LIGHT if i % 4 == 0 else "早上好", f"u{i}", chats[i % 4])
+        for i in range(40)
+    ]
+    # Every message twice, each copy right behind its original.
+    doubled = [m for original in burst for m in (original, original)]
+    await asyncio.gather(*(app.app.pipeline.handle(m) for m in doubled))
+    await app.app.deliver()
+    answered = [m.reply_to_id for m in app.adapter.sent]
+    assert sorted(answered) == sorted(f"m{i}" for i in range(0, 40, 4))
+    numbers = sorted(int(m.text.split("工单号 ")[1][:4]) for m in app.adapter.sent)
+    assert numbers == list(range(1001, 1011))
+
+
+async def test_a_sender_s_messages_keep_their_order_across_batches(app: AppHarness) -> None:
+    # A low-confidence request asks a question; the same sender's "1" right behind it must
+    # see that question, so the two can never share a batch.
+    first = _message(app, "q1", LIGHT, "u1", "g-ty51")
+    handled = asyncio.gather(
+        app.app.pipeline.handle(first),
+        app.app.pipeline.handle(_message(app, "q2", "/工单", "p-sec", "g-ty51")),
+        app.app.pipeline.handle(_message(app, "q3", "/工单", "u1", "g-ty51")),
+    )
+    await handled
+    await app.app.deliver()
+    replies = {m.reply_to_id: m.text for m in app.adapter.sent}
+    assert "工单号 1001" in replies["q1"]
+    # u1's list, handled after u1's request, already shows the new ticket.
+    assert "1001" in replies["q3"]
