@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 64
 
 
+class _RedoCarefully(Exception):
+    """A handler raised in a batch run without savepoints: run the batch again with them."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Pending:
     """A prepared message waiting for the writer, and the future its sender awaits."""
@@ -109,8 +113,12 @@ class Pipeline:
         while self._queue:
             batch = self._next_batch()
             try:
-                async with self._db.transaction():
-                    await self._handle_batch(batch)
+                try:
+                    async with self._db.transaction():
+                        await self._handle_batch(batch, careful=False)
+                except _RedoCarefully:
+                    async with self._db.transaction():
+                        await self._handle_batch(batch, careful=True)
             except Exception as error:
                 # The batch did not commit, so none of it happened: every sender learns so.
                 logger.exception("committing %d messages failed", len(batch))
@@ -134,7 +142,7 @@ class Pipeline:
             batch.append(self._queue.popleft())
         return batch
 
-    async def _handle_batch(self, batch: list[_Pending]) -> None:
+    async def _handle_batch(self, batch: list[_Pending], *, careful: bool) -> None:
         """Dedupe and read flow states for the whole batch at once, then handle each message."""
         keys = [
             InboxKey(p.msg.chat.platform, p.msg.chat.chat_id, _dedupe_key(p.msg)) for p in batch
@@ -147,7 +155,7 @@ class Pipeline:
         for pending in todo:
             msg = pending.msg
             ctx = self._context(msg, pending.classification, flows.get((msg.chat, msg.sender)))
-            reply = await self._guarded(msg, ctx, pending.routed)
+            reply = await self._guarded(msg, ctx, pending.routed, careful=careful)
             if reply is not None:
                 await self._services.outbox.put(_reply_entry(msg, ctx, reply))
 
@@ -172,9 +180,24 @@ class Pipeline:
         )
 
     async def _guarded(
-        self, msg: IncomingMessage, ctx: HandlerContext, routed: tuple[Match, Handler] | None
+        self,
+        msg: IncomingMessage,
+        ctx: HandlerContext,
+        routed: tuple[Match, Handler] | None,
+        *,
+        careful: bool,
     ) -> Reply | None:
-        """The one error boundary: user errors become their message, others an apology."""
+        """The one error boundary: user errors become their message, others an apology.
+
+        Most messages raise nothing, so a batch first runs without a savepoint per handler
+        (two statements each). If any handler raises, the whole batch is rolled back and run
+        again `careful`ly, where each handler's partial writes can be undone on their own.
+        """
+        if not careful:
+            try:
+                return await self._dispatch(msg, ctx, routed)
+            except Exception as error:
+                raise _RedoCarefully from error
         try:
             async with self._db.savepoint():
                 return await self._dispatch(msg, ctx, routed)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+
+import pytest
 
 from bot.events import ChatRef, IncomingMessage, Platform, UserRef
+from handlers.texts import common
 from tests.fakes import AppHarness
 
 LIGHT = "5幢1单元楼道灯坏了好几天了，晚上黑漆漆的"
@@ -51,3 +55,31 @@ async def test_a_sender_s_messages_keep_their_order_across_batches(app: AppHarne
     assert "工单号 1001" in replies["q1"]
     # u1's list, handled after u1's request, already shows the new ticket.
     assert "1001" in replies["q3"]
+
+
+async def test_a_failing_handler_undoes_only_its_own_writes(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets = app.app.services.tickets
+    real_open = tickets.open
+
+    async def open_then_fail(*args: Any, **kwargs: Any) -> Any:
+        opened = await real_open(*args, **kwargs)
+        if "爆了" in opened.ticket.text:
+            raise RuntimeError("failed after writing the ticket")
+        return opened
+
+    monkeypatch.setattr(tickets, "open", open_then_fail)
+    burst = [
+        _message(app, "ok1", LIGHT, "u1", "g-ty51"),
+        _message(app, "bad", "5幢2单元楼道的水管爆了，水一直往外冒", "u2", "g-ty52"),
+        _message(app, "ok2", LIGHT, "u3", "g-my21"),
+    ]
+    await asyncio.gather(*(app.app.pipeline.handle(m) for m in burst))
+    await app.app.deliver()
+    replies = {m.reply_to_id: m.text for m in app.adapter.sent if m.reply_to_id}
+    assert replies["bad"] == common.SORRY
+    assert "工单号" in replies["ok1"] and "工单号" in replies["ok2"]
+    listed = (await app.say("/工单", user="p-sec", chat=None))[0].text
+    assert "待办工单 2 件" in listed
+    assert "爆了" not in listed
