@@ -44,7 +44,45 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
     upgrade.add_argument("--config")
+    _add_vote_commands(commands)
+    from bot.export import add_export_parser
+
+    add_export_parser(commands)
     return parser
+
+
+def _add_vote_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`linli owners import` and `linli votes verify|export` (bot/vote_cli.py)."""
+    owners = commands.add_parser("owners", help="owners' registers for votes")
+    owners_commands = owners.add_subparsers(dest="owners_command", required=True)
+    imported = owners_commands.add_parser("import", help="import a register CSV (all or nothing)")
+    imported.add_argument("file", type=Path)
+    scope = imported.add_mutually_exclusive_group()
+    scope.add_argument("--compound", help="compound id (default: the only compound)")
+    scope.add_argument("--node", help="stairwell (or compound) id the register covers")
+    votes = commands.add_parser("votes", help="check and export votes")
+    votes_commands = votes.add_subparsers(dest="votes_command", required=True)
+    verify = votes_commands.add_parser("verify", help="recompute tally and audit chain")
+    verify.add_argument("number", type=int)
+    export = votes_commands.add_parser("export", help="the ballot list as CSV")
+    export.add_argument("number", type=int)
+    export.add_argument("--out", type=Path, help="CSV file to write (default: stdout)")
+    for parser in (imported, verify, export):
+        parser.add_argument("--config")
+        parser.add_argument("--db", type=Path, help="SQLite file (default: the config's database)")
+
+
+def _vote_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import vote_cli
+
+    url = f"sqlite+aiosqlite:///{args.db}" if args.db is not None else None
+    if args.command == "owners":
+        return asyncio.run(
+            vote_cli.import_owners(settings, args.file, args.compound, args.node, url)
+        )
+    if args.votes_command == "verify":
+        return asyncio.run(vote_cli.verify_vote(settings, args.number, url))
+    return asyncio.run(vote_cli.export_vote(settings, args.number, args.out, url))
 
 
 def _settings(path: str | None) -> Settings:
@@ -57,6 +95,9 @@ def _configure_logging(level: int) -> None:
     )
     # httpx logs every request URL at INFO, and a Telegram URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.privacy import install_log_masking
+
+    install_log_masking()
 
 
 async def _run(settings: Settings) -> None:
@@ -113,6 +154,8 @@ def _nlp_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `linli` command; returns the exit code."""
+    # python-telegram-bot 22 warns inside its own RetryAfter unless opted in to timedeltas.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
     if args.command in NLP_COMMANDS:
         return _nlp_command(args)
@@ -140,6 +183,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(error), file=sys.stderr)
             return EXIT_BAD_INPUT
         return 0
+    if args.command in ("owners", "votes"):
+        _configure_logging(logging.WARNING)
+        return _vote_command(args, settings)
+    if args.command == "export":
+        from bot.export import run_export
+
+        _configure_logging(logging.WARNING)
+        return run_export(args, settings)
     if args.command == "db":
         _configure_logging(logging.INFO)
         asyncio.run(_db_upgrade(settings))

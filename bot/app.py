@@ -16,12 +16,15 @@ from bot.domain.bindings import BindingService
 from bot.domain.community import Directory
 from bot.domain.conversations import ConversationService
 from bot.domain.tickets import Deadlines, TicketPolicy, TicketService
+from bot.domain.vote_service import VoteService
 from bot.events import Platform, RequestType
 from bot.notifier import Notifier
 from bot.outbox import Dispatcher, Outbox
 from bot.pipeline import Pipeline
 from bot.platform_events import PlatformEventHandler
 from bot.router import RouteTable
+from bot.scheduler import LiveScheduler, Scheduled, build_schedules
+from bot.vote_notifier import VoteMessages
 from config.environment import Secrets
 from config.settings import Settings
 from handlers import all_routers
@@ -31,9 +34,13 @@ from storage.db import Database
 from storage.messages import SqlInboxRepository
 from storage.migrate import upgrade
 from storage.outbox import SqlOutboxRepository
+from storage.owners import SqlRegisterRepository
 from storage.tickets import SqlTicketRepository
+from storage.votes import SqlVoteRepository
 
 logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 REQUEST_TYPES = [t for t in RequestType if t is not RequestType.NONE]
 
@@ -50,6 +57,9 @@ def ticket_policy(settings: Settings) -> TicketPolicy:
         routing={t: settings.routing.roles_for(t) for t in REQUEST_TYPES},
         deadlines={t: pair(t, urgent=False) for t in REQUEST_TYPES},
         urgent=pair(RequestType.REPAIR, urgent=True),
+        remind_before=deadlines.remind_before,
+        close_unrated_after=settings.followup.close_unrated_after,
+        duplicate_window=settings.duplicates.window,
     )
 
 
@@ -67,6 +77,7 @@ class App:
     pipeline: Pipeline
     adapters: Sequence[Adapter]
     due_jobs: Sequence[Callable[[], Awaitable[None]]] = ()
+    scheduled: Sequence[Scheduled] = ()
     _receivers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -103,19 +114,27 @@ class App:
     async def lifespan(self) -> AsyncIterator[App]:
         """Start the database, then the dispatcher and the adapters; stop in reverse order."""
         await self.start()
+        scheduler = LiveScheduler(self.scheduled, self.settings.timezone)
         try:
             async with asyncio.TaskGroup() as group:
                 senders = group.create_task(
                     self.dispatcher.run({a.platform: a for a in self.adapters})
                 )
+                await scheduler.start()
                 self._receivers = [
                     group.create_task(a.run(self.pipeline.handle)) for a in self.adapters
                 ]
                 try:
                     yield self
                 finally:
-                    for task in (*self._receivers, senders):
+                    await scheduler.stop()
+                    for task in self._receivers:
                         task.cancel()
+                    # Let the dispatcher finish the send in flight and record it, so nothing
+                    # is sent twice after a restart; cancel it only if it hangs.
+                    self.dispatcher.stop()
+                    await asyncio.wait({senders}, timeout=SHUTDOWN_GRACE_SECONDS)
+                    senders.cancel()
         finally:
             await self.stop()
 
@@ -135,13 +154,29 @@ def build_app(
     chosen = list(adapters) if adapters is not None else platform_adapters(settings, secrets)
     platforms = [adapter.platform for adapter in chosen]
     outbox_repository = SqlOutboxRepository(database)
-    outbox = Outbox(outbox_repository, directory, clock, platforms)
+    outbox = Outbox(outbox_repository, directory, clock, platforms, database.after_commit)
     notifier = Notifier(outbox, directory, settings.timezone)
     bindings = BindingService(SqlBindingRepository(database), directory, clock)
+    tickets = TicketService(
+        SqlTicketRepository(database),
+        directory,
+        ticket_policy(settings),
+        notifier,
+        clock,
+        transactions=database,
+    )
+    schedules = build_schedules(settings, database, directory, outbox, platforms, clock, tickets)
+    votes = VoteService(
+        SqlVoteRepository(database),
+        SqlRegisterRepository(database),
+        VoteMessages(outbox, directory, platforms, clock, settings.timezone),
+        database,
+        directory,
+        clock,
+        settings.timezone,
+    )
     services = Services(
-        tickets=TicketService(
-            SqlTicketRepository(database), directory, ticket_policy(settings), notifier, clock
-        ),
+        tickets=tickets,
         bindings=bindings,
         conversations=ConversationService(SqlConversationRepository(database), clock),
         directory=directory,
@@ -149,6 +184,10 @@ def build_app(
         timezone=settings.timezone,
         confirm_below=settings.classifier.confirm_below,
         question_ttl=settings.classifier.question_timeout,
+        reminders=schedules.reminders,
+        visitor_days=schedules.visitor_days,
+        digests=schedules.digests,
+        votes=votes,
     )
     inbox = SqlInboxRepository(database)
     pipeline = Pipeline(
@@ -170,17 +209,59 @@ def build_app(
         services=services,
         pipeline=pipeline,
         adapters=chosen,
+        due_jobs=[*(service.run_due for service in schedules.all), tickets.run_due, votes.run_due],
+        scheduled=[*schedules.all, tickets, votes],
     )
 
 
 def platform_adapters(settings: Settings, secrets: Secrets) -> list[Adapter]:
-    """Telegram and WeChat when their credentials are set, else the console chat."""
-    from bot.adapters.console import ConsoleAdapter
+    """Telegram and WeChat when their credentials are set, else the console chat.
 
+    Adapter modules are imported only when their platform is configured: each SDK costs
+    start-up time, and WeChat's needs a compatibility shim (see bot/adapters/wechat.py).
+    """
     chosen: list[Adapter] = []
+    if secrets.telegram_bot_token is not None:
+        from bot.adapters.telegram import TelegramAdapter, TelegramOptions
+
+        telegram = settings.telegram
+        options = TelegramOptions(
+            mode=telegram.mode.value,
+            webhook_url=telegram.webhook_url,
+            webhook_listen=telegram.webhook_listen,
+            webhook_port=telegram.webhook_port,
+            webhook_secret=secrets.telegram_webhook_secret,
+            per_group_per_minute=telegram.per_group_per_minute,
+            overall_per_second=telegram.overall_per_second,
+        )
+        chosen.append(
+            TelegramAdapter(secrets.telegram_bot_token, options, api_base=secrets.telegram_api_base)
+        )
+    token, endpoint = secrets.wechaty_puppet_service_token, secrets.wechaty_puppet_service_endpoint
+    if token is not None and endpoint is not None:
+        from bot.adapters.wechat import WechatAdapter, WechatOptions
+
+        wechat = settings.wechat
+        chosen.append(
+            WechatAdapter(
+                WechatOptions(
+                    endpoint=endpoint,
+                    token=token,
+                    data_dir=settings.storage.data_dir / "wechat",
+                    min_interval_per_room_seconds=wechat.min_interval_per_room_seconds,
+                    min_interval_overall_seconds=wechat.min_interval_overall_seconds,
+                    jitter_seconds=wechat.jitter_seconds,
+                    daily_cap=wechat.daily_cap,
+                    watchdog_seconds=wechat.watchdog_seconds,
+                    reconnect_max_backoff_seconds=wechat.reconnect_max_backoff_seconds,
+                    timezone_name=settings.timezone_name,
+                )
+            )
+        )
     if not chosen:
+        from bot.adapters.console import ConsoleAdapter
+
         chosen.append(ConsoleAdapter(settings))
-    del secrets
     return chosen
 
 

@@ -9,7 +9,11 @@ from zoneinfo import ZoneInfo
 from bot.domain.bindings import BindingService
 from bot.domain.community import Directory, Group, Person
 from bot.domain.conversations import Conversation, ConversationService
+from bot.domain.digests import DigestService
+from bot.domain.reminders import ReminderService
 from bot.domain.tickets import TicketService
+from bot.domain.visitor_days import VisitorDayService
+from bot.domain.vote_service import VoteService
 from bot.outbox import Outbox
 from nlp import Classification
 
@@ -26,6 +30,10 @@ class Services:
     timezone: ZoneInfo
     confirm_below: float
     question_ttl: timedelta
+    reminders: ReminderService
+    visitor_days: VisitorDayService
+    digests: DigestService
+    votes: VoteService
 
 
 @dataclass(frozen=True, slots=True)

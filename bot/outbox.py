@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -70,16 +70,30 @@ class Outbox:
         directory: Directory,
         clock: Clock,
         platforms: Sequence[Platform],
+        after_commit: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self._repository, self._directory, self._clock = repository, directory, clock
+        # Wake the dispatcher only once the row is committed, or it finds nothing and sleeps.
+        self._after_commit = after_commit or (lambda callback: callback())
         self._platforms = tuple(platforms)
         self._wakes = {platform: asyncio.Event() for platform in Platform}
 
     async def put(self, entry: OutboxEntry, not_before_at: datetime | None = None) -> None:
         """Store one message; it is delivered after the surrounding transaction commits."""
+        # The one choke point every outbound message passes: phone, ID and plate numbers are
+        # masked here, whatever feature wrote the text (bot/privacy.py).
+        from dataclasses import replace
+
+        from bot.privacy import mask
+
+        entry = replace(
+            entry,
+            text=mask(entry.text),
+            buttons=tuple(Button(mask(b.label), b.payload) for b in entry.buttons),
+        )
         now = self._clock.now()
         await self._repository.add(entry, now, not_before_at or now)
-        self._wakes[entry.chat.platform].set()
+        self._after_commit(self._wakes[entry.chat.platform].set)
 
     def waker(self, platform: Platform) -> asyncio.Event:
         """Set whenever a message for `platform` is stored."""
@@ -134,6 +148,13 @@ class Dispatcher:
 
     def __init__(self, repository: OutboxRepository, outbox: Outbox, clock: Clock) -> None:
         self._repository, self._outbox, self._clock = repository, outbox, clock
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the message being sent, then return from `run` (no half-recorded sends)."""
+        self._stopping.set()
+        for platform in Platform:
+            self._outbox.waker(platform).set()
 
     async def deliver_due(self, adapter: Adapter, limit: int = 100) -> int:
         """Send every message due now on the adapter's platform; returns how many were tried."""
@@ -143,8 +164,10 @@ class Dispatcher:
             if not batch:
                 return tried
             for message in batch:
+                if self._stopping.is_set():
+                    return tried
                 await self._deliver(adapter, message)
-            tried += len(batch)
+                tried += 1
 
     async def _deliver(self, adapter: Adapter, message: OutgoingMessage) -> None:
         try:
@@ -167,7 +190,7 @@ class Dispatcher:
 
     async def _run_one(self, adapter: Adapter, idle_seconds: float) -> None:
         wake = self._outbox.waker(adapter.platform)
-        while True:
+        while not self._stopping.is_set():
             wake.clear()
             await self.deliver_due(adapter)
             due = await self._repository.next_due_at(adapter.platform)

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import bindings, tickets
+from handlers import bindings, digests, reminders, tickets, votes
 from handlers import help as help_handlers
 
 
 def all_routers() -> list[Router]:
     """Every feature's router, in the order their commands are matched."""
-    return [help_handlers.router, bindings.router, tickets.router]
+    return [
+        help_handlers.router,
+        bindings.router,
+        tickets.router,
+        reminders.router,
+        digests.router,
+        votes.router,
+    ]

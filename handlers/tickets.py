@@ -1,10 +1,13 @@
-"""Ticket handlers: residents' requests become tickets; staff list, show, accept and resolve."""
+"""Ticket handlers: requests and 随手拍 photos become tickets; follow-up ratings; staff list,
+show, accept, assign, resolve, refer, merge, split, record visits and see the three rates."""
 
 from __future__ import annotations
 
 import re
 
 from bot.context import HandlerContext
+from bot.domain.community import Role
+from bot.domain.rates import Period, last_days, this_month, this_week
 from bot.domain.tickets import RequestDraft, TicketSource
 from bot.errors import InvalidInput
 from bot.events import IncomingMessage, RequestType
@@ -15,6 +18,8 @@ from handlers.texts import tickets as texts
 router = Router("tickets")
 
 _NUMBER_THEN_NOTE = re.compile(r"^#?(\d{1,9})\s*(.*)$", re.DOTALL)
+_TWO_NUMBERS = re.compile(r"^#?(\d{1,9})\s*(?:到|->|→)?\s*#?(\d{1,9})$")
+_DAYS = re.compile(r"^(\d{1,3})\s*天?$")
 CONFIRM_STATE = "confirm_request"
 CHOOSE_STATE = "choose_request_type"
 
@@ -58,7 +63,7 @@ async def _file(
     node = ctx.group.node if ctx.group is not None else ctx.person.node
     source = TicketSource(msg.chat, source_id, ctx.group.id if ctx.group else None)
     opened = await ctx.tickets.open(draft, ctx.person, node, source)
-    return Reply(texts.ticket_opened(opened.ticket, opened.assignees))
+    return Reply(texts.opened_reply(opened, photo=False))
 
 
 @router.flow(CONFIRM_STATE)
@@ -112,8 +117,8 @@ async def list_tickets(msg: IncomingMessage, ctx: HandlerContext, match: Match) 
 async def show_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """One ticket with its history."""
     number, _ = _number(match.args, texts.USAGE_TICKET)
-    ticket, history = await ctx.tickets.get(number, ctx.person)
-    return Reply(texts.ticket_detail(ticket, history, ctx.services.timezone))
+    view = await ctx.tickets.get(number, ctx.person)
+    return Reply(texts.ticket_detail(view, ctx.services.timezone))
 
 
 @router.command("accept", "受理")
@@ -128,3 +133,124 @@ async def resolve_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match
     """Staff mark a ticket done, with what was done."""
     number, note = _number(match.args, texts.USAGE_RESOLVE)
     return Reply(texts.resolved(await ctx.tickets.resolve(number, ctx.person, note)))
+
+
+@router.message()
+async def report_photo(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
+    """随手拍: a photo (caption optional) opens an incident ticket with the photo kept."""
+    if msg.image is None:
+        return None
+    if ctx.group is None and not ctx.person.is_staff and not ctx.person.has(Role.REPORTER):
+        return Reply(texts.PHOTO_PRIVATE_NOT_ALLOWED)
+    node = ctx.group.node if ctx.group is not None else ctx.person.node
+    source = TicketSource(msg.chat, msg.message_id, ctx.group.id if ctx.group else None)
+    opened = await ctx.tickets.open(_photo_draft(msg, ctx, msg.image), ctx.person, node, source)
+    return Reply(texts.opened_reply(opened, photo=True))
+
+
+def _photo_draft(msg: IncomingMessage, ctx: HandlerContext, image: str) -> RequestDraft:
+    """A photo is an incident; its caption (if any) still tells urgency, cues and place."""
+    classification = ctx.classification
+    return RequestDraft(
+        request_type=RequestType.INCIDENT,
+        text=msg.text.strip(),
+        urgent=classification.urgent if classification else False,
+        confidence=1.0,
+        cues=classification.cues if classification else (),
+        location=ctx.location,
+        image=image,
+    )
+
+
+@router.message()
+async def answer_followup(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
+    """A bare 1/2/3 (or 满意/基本满意/不满意) answers the person's pending follow-up, if any."""
+    rating = texts.RATING_ANSWERS.get(match.args.strip())
+    if rating is None:
+        return None
+    rated = await ctx.tickets.rate(ctx.person, msg.chat, rating)
+    return None if rated is None else Reply(texts.rating_thanks(rated.ticket, rated.rating))
+
+
+@router.command("rate", "评价")
+async def rate_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """`/评价 1024 1`: what the follow-up buttons send."""
+    number, answer = _number(match.args, texts.USAGE_RATE)
+    rating = texts.RATING_ANSWERS.get(answer)
+    if rating is None:
+        raise InvalidInput(texts.USAGE_RATE)
+    rated = await ctx.tickets.rate(ctx.person, msg.chat, rating, number)
+    if rated is None:
+        return Reply(texts.NOTHING_TO_RATE)
+    return Reply(texts.rating_thanks(rated.ticket, rated.rating))
+
+
+@router.command("progress", "处理中")
+async def start_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """Staff mark a ticket as being worked on."""
+    number, note = _number(match.args, texts.USAGE_TICKET)
+    return Reply(texts.started(await ctx.tickets.start(number, ctx.person, note)))
+
+
+@router.command("assign", "指派", "转派")
+async def assign_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """`/指派 1024 @吴网格员` (a person id or name); the assignee is told privately."""
+    number, who = _number(match.args, texts.USAGE_ASSIGN)
+    if not who:
+        raise InvalidInput(texts.USAGE_ASSIGN)
+    ticket, assignee = await ctx.tickets.assign(number, ctx.person, who)
+    return Reply(texts.assigned_reply(ticket, assignee))
+
+
+@router.command("refer", "转办")
+async def refer_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """`/转办 1024 区城管执法局`: not the community's matter."""
+    number, body = _number(match.args, texts.USAGE_REFER)
+    return Reply(texts.referred(await ctx.tickets.refer(number, ctx.person, body)))
+
+
+@router.command("visit", "走访")
+async def record_visit(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """`/走访 1024 说明`: a grid worker's home visit."""
+    number, note = _number(match.args, texts.USAGE_VISIT)
+    return Reply(texts.visit_recorded(await ctx.tickets.visit(number, ctx.person, note)))
+
+
+@router.command("merge", "合并")
+async def merge_tickets(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """`/合并 1025 1024`: 1025 is the same problem as 1024."""
+    found = _TWO_NUMBERS.match(match.args.strip())
+    if found is None:
+        raise InvalidInput(texts.USAGE_MERGE)
+    merged, into = await ctx.tickets.merge(int(found.group(1)), int(found.group(2)), ctx.person)
+    return Reply(texts.merged(merged, into))
+
+
+@router.command("split", "拆分")
+async def split_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """`/拆分 1025`: a merged ticket becomes its own again."""
+    number, _ = _number(match.args, texts.USAGE_TICKET)
+    return Reply(texts.split(await ctx.tickets.split(number, ctx.person)))
+
+
+@router.command("stats", "统计")
+async def show_stats(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """`/统计 [7天|本周|本月]`: the three rates of my node, told privately."""
+    node = ctx.tickets.stats_scope(ctx.person)
+    period, label = _period(match.args.strip(), ctx)
+    counts = await ctx.tickets.rates(node.id, period)
+    return Reply(texts.rates_summary(node.name, label, counts), private=True)
+
+
+def _period(args: str, ctx: HandlerContext) -> tuple[Period, str]:
+    timezone = ctx.services.timezone
+    if args in ("本周", "本月"):
+        chosen = this_week if args == "本周" else this_month
+        return chosen(ctx.now, timezone), args
+    if args == "今天":
+        return last_days(ctx.now, 1, timezone), args
+    found = _DAYS.match(args or "30")
+    if found is None or int(found.group(1)) == 0:
+        raise InvalidInput(texts.USAGE_STATS)
+    days = int(found.group(1))
+    return last_days(ctx.now, days, timezone), texts.period_label(days, None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 # while one message is handled writes into that one transaction (inbox, ticket, outbox).
 _current: contextvars.ContextVar[AsyncConnection | None] = contextvars.ContextVar(
     "linli_connection", default=None
+)
+# Callbacks to run once the current outermost transaction has committed (e.g. waking the
+# outbox dispatcher, which must not look for rows that are not visible yet).
+_on_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "linli_on_commit", default=None
 )
 
 
@@ -63,12 +68,24 @@ class Database:
         if current is not None:
             yield current
             return
+        callbacks: list[Callable[[], None]] = []
         async with self.engine.begin() as connection:
-            token = _current.set(connection)
+            token, hooks = _current.set(connection), _on_commit.set(callbacks)
             try:
                 yield connection
             finally:
                 _current.reset(token)
+                _on_commit.reset(hooks)
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when the current transaction commits (at once if there is none)."""
+        pending = _on_commit.get()
+        if pending is None:
+            callback()
+        else:
+            pending.append(callback)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

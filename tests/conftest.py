@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +16,9 @@ from bot.clock import FakeClock
 from config.environment import Secrets, demo_config_path
 from config.settings import Settings, load_settings
 from tests.fakes import AppHarness, RecordingAdapter
+
+# python-telegram-bot 22 warns inside its own RetryAfter unless opted in (warnings are errors).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -29,8 +34,10 @@ async def app(settings: Settings, tmp_path: Path) -> AsyncIterator[AppHarness]:
     """A started app with a recording adapter and a fake clock at 1 Dec 2026 09:00."""
     clock = FakeClock(START)
     adapter = RecordingAdapter()
+    # Charts and images go under the test's own folder, not the working directory.
+    local = replace(settings, storage=replace(settings.storage, data_dir=tmp_path / "data"))
     built = build_app(
-        settings,
+        local,
         Secrets(),
         clock=clock,
         adapters=[adapter],

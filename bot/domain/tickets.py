@@ -1,180 +1,80 @@
-"""Tickets: opening a request, routing it, and moving it through its states with a history."""
+"""Tickets: the service handlers and schedules call. It moves tickets through their states with
+a history (accept, resolve, refer, assign, visit, merge, split) and delegates opening
+(ticket_intake), follow-up (ticket_followups), deadlines (ticket_deadlines) and permissions
+(ticket_access)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from enum import StrEnum
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
+from datetime import datetime
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.domain.community import Directory, Person, Role
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.domain.community import Directory, Node, Person, Role
+from bot.domain.rates import Period, RateCounts
+from bot.domain.ticket_access import TicketAccess
+from bot.domain.ticket_deadlines import DeadlineKeeper
+from bot.domain.ticket_followups import Rated, TicketFollowups
+from bot.domain.ticket_intake import TicketIntake
+from bot.domain.ticket_models import (
+    SYSTEM_ACTOR,
+    DueAction,
+    Followup,
+    OpenedTicket,
+    RequestDraft,
+    Ticket,
+    TicketEvent,
+    TicketNotifier,
+    TicketRepository,
+    TicketSource,
+    TicketView,
+)
+from bot.domain.ticket_parties import TicketParties
+from bot.domain.ticket_rules import (
+    ACTIVE_STATES,
+    AWAITING_RESPONSE,
+    TRANSITIONS,
+    Deadlines,
+    DueKind,
+    Rating,
+    TicketPolicy,
+    TicketState,
+)
+from bot.errors import Conflict, InvalidInput, NotAllowed
 from bot.events import ChatRef, RequestType
 
-
-class TicketState(StrEnum):
-    """Where a ticket stands (DOMAIN.md, Ticket states)."""
-
-    OPEN = "open"
-    ACCEPTED = "accepted"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REOPENED = "reopened"
-    MERGED = "merged"
-    REFERRED = "referred"
-
-
-ACTIVE_STATES = frozenset(
-    {TicketState.OPEN, TicketState.ACCEPTED, TicketState.IN_PROGRESS, TicketState.REOPENED}
-)
-
-TRANSITIONS: Mapping[TicketState, frozenset[TicketState]] = {
-    TicketState.OPEN: frozenset(
-        {TicketState.ACCEPTED, TicketState.RESOLVED, TicketState.MERGED, TicketState.REFERRED}
-    ),
-    TicketState.ACCEPTED: frozenset(
-        {TicketState.IN_PROGRESS, TicketState.RESOLVED, TicketState.REFERRED}
-    ),
-    TicketState.IN_PROGRESS: frozenset({TicketState.RESOLVED, TicketState.REFERRED}),
-    TicketState.RESOLVED: frozenset({TicketState.CLOSED, TicketState.REOPENED}),
-    TicketState.REOPENED: frozenset(
-        {TicketState.ACCEPTED, TicketState.RESOLVED, TicketState.REFERRED}
-    ),
-    TicketState.CLOSED: frozenset(),
-    TicketState.MERGED: frozenset(),
-    TicketState.REFERRED: frozenset(),
-}
+__all__ = [
+    "ACTIVE_STATES",
+    "AWAITING_RESPONSE",
+    "TRANSITIONS",
+    "Deadlines",
+    "DueAction",
+    "DueKind",
+    "Followup",
+    "OpenedTicket",
+    "Rated",
+    "Rating",
+    "RequestDraft",
+    "Ticket",
+    "TicketEvent",
+    "TicketNotifier",
+    "TicketPolicy",
+    "TicketRepository",
+    "TicketService",
+    "TicketSource",
+    "TicketState",
+    "TicketView",
+    "Transactions",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Deadlines:
-    """How long staff have to respond to and to resolve a ticket."""
+class Transactions(Protocol):
+    """The unit of work: everything one due action causes commits together."""
 
-    respond: timedelta
-    resolve: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class TicketPolicy:
-    """Routing and deadlines, built from the config: who owns each type, and by when."""
-
-    routing: Mapping[RequestType, tuple[Role, ...]]
-    deadlines: Mapping[RequestType, Deadlines]
-    urgent: Deadlines
-
-    def deadlines_for(self, request_type: RequestType, *, urgent: bool) -> Deadlines:
-        """Urgent tickets get the urgent deadlines whatever their type."""
-        return self.urgent if urgent else self.deadlines[request_type]
-
-
-@dataclass(frozen=True, slots=True)
-class TicketSource:
-    """The message a ticket came from, so an edit of it updates the ticket."""
-
-    chat: ChatRef
-    message_id: str
-    group_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RequestDraft:
-    """What the classifier and location parser made of a resident's message."""
-
-    request_type: RequestType
-    text: str
-    urgent: bool
-    confidence: float
-    cues: tuple[str, ...] = ()
-    location: str | None = None
-    image: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """One tracked request."""
-
-    id: int
-    number: int
-    request_type: RequestType
-    state: TicketState
-    urgent: bool
-    text: str
-    location: str | None
-    cues: tuple[str, ...]
-    confidence: float
-    reporter_id: str
-    reporter_name: str
-    node: str
-    assignees: tuple[str, ...]
-    source: TicketSource
-    image: str | None
-    created_at: datetime
-    updated_at: datetime
-    respond_by_at: datetime
-    resolve_by_at: datetime
-    accepted_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TicketEvent:
-    """One entry of a ticket's history: a transition or a note, with who and when."""
-
-    kind: str
-    actor_id: str
-    at: datetime
-    note: str = ""
-    from_state: TicketState | None = None
-    to_state: TicketState | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OpenedTicket:
-    """A new ticket and the people it was routed to."""
-
-    ticket: Ticket
-    assignees: tuple[Person, ...]
-
-
-class TicketRepository(Protocol):
-    """Storage port for tickets (implemented in storage/tickets.py)."""
-
-    async def add(self, ticket: Ticket, opened: TicketEvent) -> Ticket:
-        """Store a new ticket (its id and number are assigned here) with its first event."""
-        ...
-
-    async def get_by_number(self, number: int) -> Ticket | None:
-        """The ticket with this number."""
-        ...
-
-    async def find_by_source(self, chat: ChatRef, message_id: str) -> Ticket | None:
-        """The ticket opened from this message, if any."""
-        ...
-
-    async def save(self, ticket: Ticket, event: TicketEvent) -> None:
-        """Store the ticket's new fields and append `event` to its history."""
-        ...
-
-    async def list_active(
-        self, nodes: frozenset[str] | None, reporter_id: str | None
-    ) -> list[Ticket]:
-        """Active tickets at these nodes (None: everywhere), optionally of one reporter."""
-        ...
-
-    async def history(self, ticket_id: int) -> list[TicketEvent]:
-        """Every event of a ticket, oldest first."""
-        ...
-
-
-class TicketNotifier(Protocol):
-    """Tells people about tickets outside the reply (implemented in bot/notifier.py)."""
-
-    async def urgent_opened(self, ticket: Ticket, recipients: Sequence[Person]) -> None:
-        """Alert the responsible people privately about an urgent ticket, at once."""
+    def transaction(self) -> AbstractAsyncContextManager[object]:
+        """One transaction; repositories called inside it join it."""
         ...
 
 
@@ -188,60 +88,33 @@ class TicketService:
         policy: TicketPolicy,
         notifier: TicketNotifier,
         clock: Clock,
+        transactions: Transactions | None = None,
     ) -> None:
         self._tickets, self._directory, self._policy = tickets, directory, policy
         self._notifier, self._clock = notifier, clock
+        parties = TicketParties(tickets, directory)
+        self._parties = parties
+        self._deadlines = DeadlineKeeper(
+            tickets, directory, policy, notifier, clock, parties, transactions
+        )
+        self._access = TicketAccess(tickets, directory)
+        self._intake = TicketIntake(
+            tickets, directory, policy, notifier, clock, parties, self._deadlines
+        )
+        self._followups = TicketFollowups(
+            tickets, policy, notifier, clock, parties, self._deadlines
+        )
 
+    # -- opening ----------------------------------------------------------------------------
     async def open(
         self, draft: RequestDraft, reporter: Person, node: str, source: TicketSource
     ) -> OpenedTicket:
-        """File a request as a ticket, route it, and alert at once when it is urgent."""
-        now = self._clock.now()
-        assignees = self.route(draft.request_type, node)
-        deadlines = self._policy.deadlines_for(draft.request_type, urgent=draft.urgent)
-        ticket = await self._tickets.add(
-            Ticket(
-                id=0,
-                number=0,
-                request_type=draft.request_type,
-                state=TicketState.OPEN,
-                urgent=draft.urgent,
-                text=draft.text,
-                location=draft.location,
-                cues=draft.cues,
-                confidence=draft.confidence,
-                reporter_id=reporter.id,
-                reporter_name=reporter.name,
-                node=node,
-                assignees=tuple(p.id for p in assignees),
-                source=source,
-                image=draft.image,
-                created_at=now,
-                updated_at=now,
-                respond_by_at=now + deadlines.respond,
-                resolve_by_at=now + deadlines.resolve,
-            ),
-            TicketEvent(kind="opened", actor_id=reporter.id, at=now, to_state=TicketState.OPEN),
-        )
-        if ticket.urgent:
-            await self._notifier.urgent_opened(ticket, self._urgent_recipients(ticket, assignees))
-        return OpenedTicket(ticket, assignees)
+        """File a request as a ticket (or join the same open one), route it, alert if urgent."""
+        return await self._intake.open(draft, reporter, node, source)
 
     def route(self, request_type: RequestType, node: str) -> tuple[Person, ...]:
         """The people responsible for this type at this node, nearest first, no repeats."""
-        found: dict[str, Person] = {}
-        for role in self._policy.routing.get(request_type, ()):
-            for person in self._directory.nearest_with_role(role, node):
-                found.setdefault(person.id, person)
-        return tuple(found.values())
-
-    def _urgent_recipients(self, ticket: Ticket, assignees: Sequence[Person]) -> list[Person]:
-        """Urgent alerts also reach the grid worker and building leader of the node."""
-        found = {p.id: p for p in assignees}
-        for role in (Role.GRID_WORKER, Role.BUILDING_LEADER):
-            for person in self._directory.nearest_with_role(role, ticket.node):
-                found.setdefault(person.id, person)
-        return list(found.values())
+        return self._intake.route(request_type, node)
 
     async def update_text(
         self, chat: ChatRef, message_id: str, text: str, actor: Person
@@ -257,10 +130,23 @@ class TicketService:
         )
         return updated
 
-    async def get(self, number: int, viewer: Person) -> tuple[Ticket, list[TicketEvent]]:
-        """One ticket and its history, if the viewer may see it."""
-        ticket = await self._visible(number, viewer)
-        return ticket, await self._tickets.history(ticket.id)
+    # -- reading ----------------------------------------------------------------------------
+    async def get(self, number: int, viewer: Person) -> TicketView:
+        """One ticket with its history and the names of everyone in it."""
+        ticket = await self._access.visible(number, viewer)
+        history = await self._tickets.history(ticket.id)
+        parties = await self._parties.of(ticket)
+        names = {p.id: p.name for p in parties} | {SYSTEM_ACTOR: ""}
+        for person_id in {e.actor_id for e in history} | set(ticket.assignees):
+            known = self._directory.person(person_id)
+            if known is not None:
+                names[person_id] = known.name
+        return TicketView(
+            ticket=ticket,
+            history=history,
+            names=names,
+            followers=tuple(p.name or p.id for p in parties[1:]),
+        )
 
     async def list_active(self, viewer: Person) -> list[Ticket]:
         """Active tickets the viewer may see: their node's for staff, their own for residents."""
@@ -268,35 +154,184 @@ class TicketService:
             return await self._tickets.list_active(None, None)
         if not viewer.is_staff:
             return await self._tickets.list_active(None, viewer.id)
-        return await self._tickets.list_active(self._scope_nodes(viewer), None)
+        return await self._tickets.list_active(self._access.scope_nodes(viewer), None)
 
+    # -- staff actions ----------------------------------------------------------------------
     async def accept(self, number: int, actor: Person, note: str = "") -> Ticket:
-        """Staff take the ticket on (受理)."""
-        return await self._transition(number, actor, TicketState.ACCEPTED, note)
+        """Staff take the ticket on (受理); the reporter and followers are told."""
+        ticket = await self._transition(number, actor, TicketState.ACCEPTED, note)
+        await self._notifier.progress(ticket, await self._parties.of(ticket))
+        return ticket
+
+    async def start(self, number: int, actor: Person, note: str = "") -> Ticket:
+        """Staff say work has begun (处理中)."""
+        ticket = await self._transition(number, actor, TicketState.IN_PROGRESS, note)
+        await self._notifier.progress(ticket, await self._parties.of(ticket))
+        return ticket
 
     async def resolve(self, number: int, actor: Person, note: str) -> Ticket:
-        """Staff mark the ticket done (办结), with a note of what was done."""
-        return await self._transition(number, actor, TicketState.RESOLVED, note)
+        """Staff mark the ticket done (办结); everyone who reported it is asked for a rating."""
+        ticket = await self._transition(number, actor, TicketState.RESOLVED, note)
+        await self._deadlines.cancel(ticket)
+        await self._followups.ask(ticket)
+        return ticket
 
+    async def refer(self, number: int, actor: Person, body: str) -> Ticket:
+        """Hand a request that is not the community's to an outside body (转办)."""
+        if not body:
+            raise InvalidInput("请写上转办的单位，例如：/转办 1024 区城管执法局")
+        ticket = await self._access.visible(number, actor)
+        self._access.require_manager(actor, ticket)
+        referred = await self._move(
+            ticket, actor, TicketState.REFERRED, body, lambda t: replace(t, referred_to=body)
+        )
+        await self._deadlines.cancel(referred)
+        await self._notifier.progress(referred, await self._parties.of(referred))
+        return referred
+
+    async def assign(self, number: int, actor: Person, who: str) -> tuple[Ticket, Person]:
+        """Give the ticket to someone else (by person id or name); they are told privately."""
+        ticket = await self._access.visible(number, actor)
+        self._access.require_manager(actor, ticket)
+        assignee = self._access.staff_named(who)
+        now = self._clock.now()
+        updated = replace(ticket, assignees=(assignee.id,), updated_at=now)
+        await self._tickets.save(updated, TicketEvent("assigned", actor.id, now, assignee.id))
+        await self._notifier.assigned(updated, assignee, actor)
+        return updated, assignee
+
+    async def visit(self, number: int, actor: Person, note: str) -> Ticket:
+        """A grid worker records a home visit (入户走访) on the ticket."""
+        if not note:
+            raise InvalidInput("请写上走访情况，例如：/走访 1024 已上门查看，约定周三维修")
+        ticket = await self._access.visible(number, actor)
+        allowed = actor.has(Role.GRID_WORKER, Role.COMPOUND_SECRETARY, Role.SECRETARY)
+        if not allowed or not self._access.may_handle(actor, ticket):
+            raise NotAllowed("抱歉，走访记录需要由负责的网格员填写。")
+        now = self._clock.now()
+        await self._tickets.save(ticket, TicketEvent("visit", actor.id, now, note))
+        return ticket
+
+    async def merge(self, number: int, into: int, actor: Person) -> tuple[Ticket, Ticket]:
+        """Merge ticket `number` into `into`: its reporter follows `into` from now on."""
+        if number == into:
+            raise InvalidInput("请写两个不同的工单号，例如：/合并 1025 1024")
+        ticket = await self._access.visible(number, actor)
+        target = await self._access.visible(into, actor)
+        self._access.require_manager(actor, ticket)
+        self._access.require_manager(actor, target)
+        if target.state not in ACTIVE_STATES | {TicketState.RESOLVED}:
+            raise Conflict(f"工单 {target.number} 已结束，不能再合并进去。")
+        merged = await self._move(
+            ticket,
+            actor,
+            TicketState.MERGED,
+            str(target.number),
+            lambda t: replace(t, merged_into=target.id),
+        )
+        await self._tickets.save(
+            target, TicketEvent("absorbed", actor.id, merged.updated_at, str(merged.number))
+        )
+        await self._deadlines.cancel(merged)
+        return merged, target
+
+    async def split(self, number: int, actor: Person) -> Ticket:
+        """Undo a merge: the ticket gets its own life again, with fresh deadlines."""
+        ticket = await self._access.visible(number, actor)
+        self._access.require_manager(actor, ticket)
+        if ticket.state is not TicketState.MERGED:
+            raise Conflict(f"工单 {ticket.number} 没有被合并，不需要拆分。")
+        original = await self._tickets.get(ticket.merged_into) if ticket.merged_into else None
+        now = self._clock.now()
+        deadlines = self._policy.deadlines_for(ticket.request_type, urgent=ticket.urgent)
+        assignees = self.route(ticket.request_type, ticket.node)
+        split = await self._move(
+            ticket,
+            actor,
+            TicketState.OPEN,
+            "",
+            lambda t: replace(
+                t,
+                merged_into=None,
+                assignees=tuple(p.id for p in assignees),
+                respond_by_at=now + deadlines.respond,
+                resolve_by_at=now + deadlines.resolve,
+            ),
+        )
+        if original is not None:
+            await self._tickets.save(
+                original, TicketEvent("split_off", actor.id, now, str(split.number))
+            )
+        await self._deadlines.schedule_all(split)
+        return split
+
+    # -- follow-up --------------------------------------------------------------------------
+    async def rate(
+        self, person: Person, chat: ChatRef, rating: Rating, number: int | None = None
+    ) -> Rated | None:
+        """Record a follow-up answer; 不满意 reopens and escalates. None: nothing to rate."""
+        return await self._followups.rate(person, chat, rating, number)
+
+    # -- schedule and rates ------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The schedule's stable name (the live scheduler's job id is `due:tickets`)."""
+        return "tickets"
+
+    async def run_due(self) -> None:
+        """Do every reminder, escalation and unrated closure that is due, once each."""
+        await self._deadlines.run_due()
+
+    async def next_due_at(self) -> datetime | None:
+        """When the next reminder, escalation or closure is due."""
+        return await self._tickets.next_due_at()
+
+    async def rates(self, node_id: str, period: Period) -> RateCounts:
+        """The three rates' counts for the tickets opened at or below a node in the period."""
+        nodes = None
+        if node_id != self._directory.community.id:
+            nodes = frozenset(
+                n for n in self._directory.node_ids() if self._directory.is_within(n, node_id)
+            )
+        return await self._tickets.rate_counts(nodes, period.since, period.until, period.until)
+
+    def stats_scope(self, viewer: Person) -> Node:
+        """The node whose rates a staff member sees: community, compound or stairwell."""
+        return self._access.stats_scope(viewer)
+
+    # -- rules ------------------------------------------------------------------------------
     async def _transition(
         self, number: int, actor: Person, target: TicketState, note: str
     ) -> Ticket:
         if not actor.is_staff:
             raise NotAllowed("抱歉，受理和办结工单需要由工作人员操作。您的问题我们会跟进处理。")
-        ticket = await self._visible(number, actor)
-        if not self.may_handle(actor, ticket):
+        ticket = await self._access.visible(number, actor)
+        if not self._access.may_handle(actor, ticket):
             raise NotAllowed("抱歉，只有负责的工作人员可以处理工单。")
+        return await self._move(ticket, actor, target, note)
+
+    async def _move(
+        self,
+        ticket: Ticket,
+        actor: Person,
+        target: TicketState,
+        note: str,
+        adjust: Callable[[Ticket], Ticket] | None = None,
+    ) -> Ticket:
+        """Apply one transition (checked against TRANSITIONS) and store it in the history."""
         if target not in TRANSITIONS[ticket.state]:
             raise Conflict(f"工单 {ticket.number} 当前状态不能这样操作。")
         now = self._clock.now()
+        taken_on = target in (TicketState.ACCEPTED, TicketState.IN_PROGRESS, TicketState.RESOLVED)
         updated = replace(
             ticket,
             state=target,
             updated_at=now,
-            accepted_at=ticket.accepted_at or (now if target is not TicketState.CLOSED else None),
+            accepted_at=ticket.accepted_at or (now if taken_on else None),
             resolved_at=now if target is TicketState.RESOLVED else ticket.resolved_at,
-            closed_at=now if target is TicketState.CLOSED else ticket.closed_at,
         )
+        if adjust is not None:
+            updated = adjust(updated)
         event = TicketEvent(
             kind="transition",
             actor_id=actor.id,
@@ -308,39 +343,10 @@ class TicketService:
         await self._tickets.save(updated, event)
         return updated
 
-    async def _visible(self, number: int, viewer: Person) -> Ticket:
-        ticket = await self._tickets.get_by_number(number)
-        if ticket is None or not self.may_see(viewer, ticket):
-            raise NotFound(f"没有找到工单 {number}，请核对工单号。")
-        return ticket
-
     def may_see(self, viewer: Person, ticket: Ticket) -> bool:
         """DOMAIN.md: residents see their own, staff their stairwell or compound, secretary all."""
-        if viewer.has(Role.SECRETARY) or ticket.reporter_id == viewer.id:
-            return True
-        return viewer.is_staff and ticket.node in self._scope_nodes(viewer)
+        return self._access.may_see(viewer, ticket)
 
     def may_handle(self, actor: Person, ticket: Ticket) -> bool:
         """Compound staff handle their compound; leaders only disputes in their stairwell."""
-        if actor.has(Role.SECRETARY):
-            return True
-        if actor.has(Role.GRID_WORKER, Role.PROPERTY, Role.COMPOUND_SECRETARY):
-            return ticket.node in self._scope_nodes(actor)
-        if actor.has(Role.BUILDING_LEADER):
-            return ticket.request_type is RequestType.DISPUTE and self._directory.is_within(
-                ticket.node, actor.node
-            )
-        return False
-
-    def _scope_nodes(self, person: Person) -> frozenset[str]:
-        """The nodes a staff member looks after: the stairwell of a leader, else the compound."""
-        if person.has(Role.GRID_WORKER, Role.PROPERTY, Role.COMPOUND_SECRETARY):
-            compound = self._directory.compound_of(person.node)
-            scope = compound.id if compound is not None else person.node
-        else:
-            scope = person.node
-        return frozenset(
-            node_id
-            for node_id in self._directory.node_ids()
-            if self._directory.is_within(node_id, scope)
-        )
+        return self._access.may_handle(actor, ticket)

@@ -1,0 +1,259 @@
+"""Reminders, duty and digests as chat transcripts, with restarts on the same database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import build_app
+from bot.clock import FakeClock
+from bot.domain.reminders import SendOutcome
+from bot.events import OutgoingMessage
+from bot.scheduler import LiveScheduler
+from config.environment import Secrets
+from config.settings import Settings
+from storage.reminders import SqlSendLedger
+from tests.fakes import AppHarness, RecordingAdapter
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _charts_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Monday ticks draw weekly charts into the config's relative data dir: keep it here."""
+    monkeypatch.chdir(tmp_path)
+
+
+def _at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=TZ)
+
+
+def _texts(sent: list[OutgoingMessage]) -> list[str]:
+    return [message.text for message in sent]
+
+
+async def _tick(app: AppHarness, at: datetime) -> list[OutgoingMessage]:
+    """What a tick sent, without the secretaries' morning digests (tested on their own)."""
+    return [m for m in await app.tick(at) if not m.text.startswith(("【日报】", "【周研判】"))]
+
+
+async def test_leader_reminder_fires_once_in_his_group(app: AppHarness) -> None:
+    sent = await app.say("/提醒 明天上午9点 收电费", user="p-lead", chat="g-ty51")
+    assert "已设置提醒 1" in sent[0].text and "12月2日（星期三）9:00" in sent[0].text
+    assert await _tick(app, _at(12, 2, 8, 59)) == []
+    fired = await _tick(app, _at(12, 2, 9, 0))
+    assert [(m.chat.chat_id, m.text) for m in fired] == [
+        ("g-ty51", "【提醒】收电费\n（周楼长设置）")
+    ]
+    assert await _tick(app, _at(12, 2, 10, 0)) == []
+
+
+@pytest.mark.parametrize(
+    ("expression", "shown"),
+    [
+        ("明天", "12月2日（星期三）9:00"),
+        ("后天", "12月3日（星期四）9:00"),
+        ("下周三", "12月9日（星期三）9:00"),
+        ("每月5号", "每月5号 9:00（下次 12月5日（星期六）9:00）"),
+        ("每周一", "每周一 9:00（下次 12月7日（星期一）9:00）"),
+        ("15:30", "12月1日（星期二）15:30"),
+        ("下午三点", "12月1日（星期二）15:00"),
+        ("晚上8点半", "12月1日（星期二）20:30"),
+        ("12月11日", "12月11日（星期五）9:00"),
+        ("明天上午9点", "12月2日（星期三）9:00"),
+    ],
+)
+async def test_remind_understands_the_listed_expressions(
+    app: AppHarness, expression: str, shown: str
+) -> None:
+    sent = await app.say(f"/remind {expression} 收电费", user="p-sec", chat="g-fuqiang")
+    assert shown in sent[0].text and "收电费" in sent[0].text
+
+
+async def test_who_may_set_reminders_where(app: AppHarness) -> None:
+    refused = "抱歉，楼道长可在本楼道群"
+    assert refused in (await app.say("/提醒 明天 开会", user="p-res1"))[0].text
+    assert refused in (await app.say("/提醒 明天 开会", user="p-lead", chat="g-ty52"))[0].text
+    ok = await app.say("/提醒 明天 开会", user="p-sec-ty", chat="g-ty52")
+    assert "已设置提醒" in ok[0].text
+    assert refused in (await app.say("/提醒 明天 开会", user="p-sec-ty", chat="g-my21"))[0].text
+    assert "已设置提醒" in (await app.say("/提醒 明天 开会", user="p-sec", chat="g-my21"))[0].text
+    assert "请写上时间和内容" in (await app.say("/提醒 收电费", user="p-sec", chat=None))[0].text
+
+
+async def test_list_and_cancel(app: AppHarness) -> None:
+    await app.say("/提醒 明天上午9点 收电费", user="p-lead", chat="g-ty51")
+    await app.say("/提醒 每周一 楼道卫生检查", user="p-lead", chat="g-ty51")
+    listed = await app.say("/提醒列表", user="p-lead", chat="g-ty51")
+    assert listed[0].chat.chat_id == "p-lead" and not listed[0].chat.is_group
+    assert "1. 12月2日" in listed[0].text and "2. 每周一 9:00" in listed[0].text
+    denied = await app.say("/取消提醒 1", user="p-lead-ty52", chat="g-ty52")
+    assert "只有设置提醒的人" in denied[0].text
+    assert "已取消提醒 1" in (await app.say("/取消提醒 1", user="p-lead", chat="g-ty51"))[0].text
+    assert await _tick(app, _at(12, 2, 9, 0)) == []
+    weekly = await _tick(app, _at(12, 7, 9, 0))
+    assert _texts(weekly) == ["【提醒】楼道卫生检查\n（周楼长设置）"]
+    await _tick(app, _at(12, 11, 8, 0))  # the visitor-day reminders, tested elsewhere
+    assert _texts(await _tick(app, _at(12, 14, 9, 0))) == ["【提醒】楼道卫生检查\n（周楼长设置）"]
+
+
+async def test_quiet_hours_hold_a_reminder_until_morning(app: AppHarness) -> None:
+    sent = await app.say("/提醒 晚上10点 关好门窗", user="p-lead", chat="g-ty51")
+    assert "免打扰" in sent[0].text
+    assert await _tick(app, _at(12, 1, 22, 0)) == []
+    assert await _tick(app, _at(12, 2, 7, 29)) == []
+    assert _texts(await _tick(app, _at(12, 2, 7, 30))) == ["【提醒】关好门窗\n（周楼长设置）"]
+
+
+async def _restart(app: AppHarness, settings: Settings, at: datetime) -> AppHarness:
+    """Stop the app and start a new one on the same database, as if killed and restarted."""
+    url = app.app.database.url
+    await app.app.stop()
+    clock = FakeClock(at)
+    adapter = RecordingAdapter()
+    built = build_app(settings, Secrets(), clock=clock, adapters=[adapter], database_url=url)
+    await built.start()
+    return AppHarness(built, clock, adapter)
+
+
+async def test_reminder_missed_while_down(app: AppHarness, settings: Settings) -> None:
+    await app.say("/提醒 明天上午9点 收电费", user="p-lead", chat="g-ty51")
+    await app.say("/提醒 明天上午10点 交材料", user="p-lead", chat="g-ty51")
+    await _tick(app, _at(12, 2, 8, 0))
+    # Down from 8:00 to 11:00: both are sent late, once each.
+    restarted = await _restart(app, settings, _at(12, 2, 11, 0))
+    try:
+        late = await _tick(restarted, _at(12, 2, 11, 0))
+        assert sorted(_texts(late)) == [
+            "【提醒】交材料\n（周楼长设置）",
+            "【提醒】收电费\n（周楼长设置）",
+        ]
+        assert await _tick(restarted, _at(12, 2, 12, 0)) == []
+        await restarted.say(
+            "/提醒 明天上午9点 开会", user="p-lead", chat="g-ty51", message_id="after-restart"
+        )
+        # Down for a whole day: skipped, and the leader is told privately.
+        again = await _restart(restarted, settings, _at(12, 4, 9, 0))
+        note = await _tick(again, _at(12, 4, 9, 0))
+        assert len(note) == 1 and note[0].chat.chat_id == "p-lead" and "跳过" in note[0].text
+        await again.app.stop()
+    finally:
+        await app.app.database.close()
+
+
+async def test_visitor_day_late_and_skipped(app: AppHarness, settings: Settings) -> None:
+    # Down across 10 Dec 18:00 and 11 Dec 08:00: one late reminder (the same-day one) per group.
+    await _tick(app, _at(12, 10, 12, 0))
+    restarted = await _restart(app, settings, _at(12, 11, 9, 30))
+    late = await _tick(restarted, _at(12, 11, 9, 30))
+    assert len(late) == 7 and all(m.text.startswith("【开门接访】今天12月11日") for m in late)
+    ledger = SqlSendLedger(restarted.app.database)
+    outcomes = await ledger.outcomes("visitor:2026-12-11:")
+    assert outcomes["visitor:2026-12-11:day_before:g-ty51"] == "superseded"
+    assert outcomes["visitor:2026-12-11:same_day:g-ty51"] == "late"
+    # Down across all of 21 Dec: no group reminder, one note to the secretary.
+    await _tick(restarted, _at(12, 20, 12, 0))
+    again = await _restart(restarted, settings, _at(12, 21, 12, 0))
+    note = await _tick(again, _at(12, 21, 12, 0))
+    assert [(m.chat.chat_id, m.chat.is_group) for m in note] == [("p-sec", False)]
+    assert "12月21日（星期一）开门接访" in note[0].text
+    assert await _tick(again, _at(12, 21, 13, 0)) == []
+    await again.app.stop()
+
+
+async def test_duty_set_by_the_secretary(app: AppHarness) -> None:
+    sent = await app.say("/值班 12月11日 陈书记 街道王主任", user="p-sec", chat=None)
+    assert "12月11日（星期五）开门接访由陈书记、街道王主任接待" in sent[0].text
+    refused = await app.say("/值班 12月11日 周楼长", user="p-lead", chat="g-ty51")
+    assert "社区书记" in refused[0].text
+    wrong = await app.say("/值班 12月12日 陈书记", user="p-sec", chat=None)
+    assert "不是开门接访日" in wrong[0].text
+    evening = await _tick(app, _at(12, 10, 18, 0))
+    assert len(evening) == 7 and "陈书记、街道王主任接待" in evening[0].text
+
+
+async def test_digest_on_demand(app: AppHarness) -> None:
+    sent = await app.say("/日报", user="p-sec-ty", chat=None)
+    assert (
+        sent[0].text.startswith("【日报】桃源小区")
+        and "下次开门接访：12月1日（星期二）9:00" in sent[0].text
+    )
+    refused = await app.say("/日报", user="p-res1", chat=None)
+    assert "只发给社区书记和小区书记" in refused[0].text
+
+
+async def test_weekly_review_on_demand_has_a_chart(app: AppHarness) -> None:
+    sent = await app.say("/周研判", user="p-sec", chat=None)
+    assert len(sent) == 1 and sent[0].text.startswith("【周研判】富强社区")
+    assert sent[0].image is not None
+    with open(sent[0].image, "rb") as chart:  # noqa: ASYNC230 - a test reading a small file
+        assert chart.read(4) == b"\x89PNG"
+
+
+async def test_live_scheduler_plans_each_service_at_its_next_due_instant(app: AppHarness) -> None:
+    scheduler = LiveScheduler(app.app.scheduled, TZ)
+    await scheduler.start()
+    try:
+        planned = scheduler.planned()
+        assert planned["due:visitor_days"] == _at(12, 10, 18, 0)
+        assert planned["due:digests"] == _at(12, 2, 8, 0)
+        assert "due:reminders" not in planned and "due:safety" in planned
+        await app.say("/提醒 明天上午9点 收电费", user="p-lead", chat="g-ty51")
+        await scheduler.run_all()
+        assert scheduler.planned()["due:reminders"] == _at(12, 2, 9, 0)
+    finally:
+        await scheduler.stop()
+
+
+async def test_a_claim_rolled_back_with_its_outbox_rows_is_sent_again(app: AppHarness) -> None:
+    ledger = SqlSendLedger(app.app.database)
+
+    async def crash_after_claiming() -> None:
+        async with app.app.database.transaction():
+            assert await ledger.claim("visitor:2026-12-11:day_before:g-ty51", *_claim_args())
+            raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError, match="crash"):
+        await crash_after_claiming()
+    assert await ledger.claimed(["visitor:2026-12-11:day_before:g-ty51"]) == set()
+    evening = await _tick(app, _at(12, 10, 18, 0))
+    assert [m.chat.chat_id for m in evening].count("g-ty51") == 1
+    assert not await ledger.claim("visitor:2026-12-11:day_before:g-ty51", *_claim_args())
+    assert await _tick(app, _at(12, 10, 18, 1)) == []
+
+
+def _claim_args() -> tuple[datetime, datetime, SendOutcome]:
+    return _at(12, 10, 18, 0), _at(12, 10, 18, 0), SendOutcome.SENT
+
+
+class _Probe:
+    """A schedule service that records its runs and is due again right away once."""
+
+    name = "probe"
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.ran_twice = asyncio.Event()
+
+    async def run_due(self) -> None:
+        self.runs += 1
+        if self.runs == 2:
+            self.ran_twice.set()
+
+    async def next_due_at(self) -> datetime | None:
+        return datetime.now(UTC) if self.runs == 1 else None
+
+
+async def test_live_scheduler_fires_the_date_job_it_planned() -> None:
+    probe = _Probe()
+    scheduler = LiveScheduler([probe], TZ)
+    await scheduler.start()  # run 1 (catch-up), which plans a date job for now
+    try:
+        await asyncio.wait_for(probe.ran_twice.wait(), timeout=10)
+        assert "due:probe" not in scheduler.planned()  # nothing further was due
+    finally:
+        await scheduler.stop()

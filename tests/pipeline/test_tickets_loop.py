@@ -1,0 +1,218 @@
+"""The ticket loop as chat transcripts: routing, assignment, deadlines and escalation,
+duplicates, follow-up ratings, visits, merge and split, 随手拍, and /统计."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.events import OutgoingMessage
+from tests.fakes import AppHarness
+
+TZ = ZoneInfo("Asia/Shanghai")
+REPAIR = "5幢1单元的电梯又坏了，停在三楼不动，老人上下楼太难了"
+SAME_REPAIR = "5幢1单元电梯又坏了，停在三楼不动了，快来修"
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=TZ)
+
+
+def _private(sent: list[OutgoingMessage], person: str) -> list[str]:
+    """What `person` got privately from the ticket loop (digests and other schedules left out)."""
+    return [
+        m.text
+        for m in sent
+        if not m.chat.is_group and m.chat.chat_id == person and not m.text.startswith("【日报】")
+    ]
+
+
+def _reply(sent: list[OutgoingMessage]) -> str:
+    """The answer to the message just said (other messages it caused are notices)."""
+    replies = [m for m in sent if m.reply_to_id is not None]
+    assert replies, sent
+    return replies[-1].text
+
+
+async def test_repair_is_routed_to_property_and_grid_worker(app: AppHarness) -> None:
+    sent = await app.say(REPAIR)
+    assert "物业王经理" in sent[0].text and "吴网格员" in sent[0].text
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert "负责人：物业王经理、吴网格员" in detail
+    assert "p-prop" not in detail and "p-grid" not in detail
+
+
+async def test_history_shows_names_not_ids(app: AppHarness) -> None:
+    await app.say(REPAIR, name="刘阿姨")
+    await app.say("/受理 1001", user="p-grid", chat=None)
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert "吴网格员 办理→已受理" in detail and "刘阿姨 登记" in detail
+
+
+async def test_assign_by_name_tells_the_assignee_privately(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    sent = await app.say("/指派 1001 @吴网格员", user="p-sec-ty", chat=None)
+    assert "已指派给吴网格员" in _reply(sent)
+    notice = _private(sent, "p-grid")
+    assert len(notice) == 1 and "李书记将工单 1001" in notice[0]
+    by_id = await app.say("/assign 1001 p-prop", user="p-sec", chat=None)
+    assert _private(by_id, "p-prop")
+
+
+async def test_only_secretaries_assign(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    refused = await app.say("/指派 1001 @吴网格员", user="p-grid", chat=None)
+    assert "书记" in refused[0].text
+    unknown = await app.say("/指派 1001 @张三", user="p-sec", chat=None)
+    assert "没有找到工作人员" in unknown[0].text
+
+
+async def test_reminder_then_escalation_to_compound_then_community(app: AppHarness) -> None:
+    await app.say(REPAIR)  # 1 Dec 09:01; respond by 2 Dec 09:01
+    assert await app.tick(_at(2, 4)) == []
+    reminded = await app.tick(_at(2, 5, 30))
+    assert _private(reminded, "p-prop") and _private(reminded, "p-grid")
+    assert "提醒：工单 1001" in _private(reminded, "p-grid")[0]
+    escalated = await app.tick(_at(2, 9, 30))
+    assert "已上报桃源小区" in _private(escalated, "p-sec-ty")[0]
+    assert _private(escalated, "p-grid") and not _private(escalated, "p-sec")
+    assert await app.tick(_at(2, 12)) == []
+    again = await app.tick(_at(3, 9, 30))
+    assert "已上报富强社区" in _private(again, "p-sec")[0]
+    # At the top already: the missed resolution deadline is a new 督办 notice to the top.
+    later = await app.tick(_at(5, 9))
+    assert _private(later, "p-grid")
+    assert ["未按时办结" in t for t in _private(later, "p-sec")] == [True]
+    assert not [t for t in _private(await app.tick(_at(8, 9)), "p-sec") if "督办" in t]
+
+
+async def test_due_actions_happen_once_even_when_run_twice(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    app.clock.set(_at(2, 9, 30))
+    await app.app.run_due()
+    await app.app.run_due()
+    sent = await app.tick(_at(2, 9, 31))
+    assert len([t for t in _private(sent, "p-sec-ty") if "督办" in t]) == 1
+    assert await app.app.services.tickets.next_due_at() is not None
+
+
+async def test_accepting_in_time_stops_the_escalation(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    accepted = await app.say("/受理 1001", user="p-grid", chat=None)
+    assert "已受理" in _private(accepted, "p-res1")[0]
+    assert _private(await app.tick(_at(2, 12)), "p-sec-ty") == []
+
+
+async def test_duplicate_joins_and_follower_gets_updates_and_followup(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    joined = await app.say(SAME_REPAIR, user="p-res2", chat="g-ty51")
+    assert joined[0].text.startswith("已有邻居反映同一问题（工单 1001），已为您加关注")
+    again = await app.say(REPAIR + "！", user="p-res1")
+    assert "已在处理中（工单 1001）" in again[0].text
+    listed = (await app.say("/工单", user="p-sec", chat=None))[0].text
+    assert "待办工单 1 件" in listed
+    accepted = await app.say("/受理 1001", user="p-grid", chat=None)
+    assert _private(accepted, "p-res1") and _private(accepted, "p-res2")
+    resolved = await app.say("/办结 1001 电梯已修好", user="p-grid", chat=None)
+    assert "请您评价" in _private(resolved, "p-res2")[0]
+    assert "已办结" in _reply(resolved)
+
+
+async def test_unrelated_request_is_not_a_duplicate(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    other = await app.say("5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", user="p-res2")
+    assert "工单号 1002" in other[0].text
+
+
+async def test_dissatisfied_rating_reopens_and_escalates(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    await app.say("/办结 1001 已修好", user="p-grid", chat=None)
+    answer = await app.say("3", user="p-res1", chat=None)
+    assert "已重新办理" in _reply(answer)
+    assert "已上报桃源小区" in _private(answer, "p-sec-ty")[0]
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert "重新办理" in detail.splitlines()[0] and "评价 不满意" in detail
+
+
+async def test_satisfied_rating_closes_the_ticket(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    await app.say("/办结 1001 已修好", user="p-grid", chat=None)
+    answer = await app.say("1", user="p-res1", chat=None)
+    assert "工单 1001 已关闭" in _reply(answer)
+    assert await app.say("1", user="p-res1", chat=None) == []
+
+
+async def test_rating_button_payload_is_a_command(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    resolved = await app.say("/办结 1001 已修好", user="p-grid", chat=None)
+    question = next(m for m in resolved if m.chat.chat_id == "p-res1")
+    assert [b.label for b in question.buttons] == ["满意", "基本满意", "不满意"]
+    answer = await app.say(question.buttons[1].payload, user="p-res1", chat=None)
+    assert "基本满意" in _reply(answer)
+
+
+async def test_no_answer_in_three_days_closes_unrated(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    await app.say("/办结 1001 已修好", user="p-grid", chat=None)
+    await app.tick(_at(4, 9, 30))
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert "已评价/已关闭" in detail.splitlines()[0] and "三天未评价" in detail
+    assert await app.say("1", user="p-res1", chat=None) == []
+
+
+async def test_visit_is_for_grid_workers(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    assert "已记录" in (await app.say("/走访 1001 已上门查看", user="p-grid", chat=None))[0].text
+    refused = await app.say("/visit 1001 看过了", user="p-prop", chat=None)
+    assert "网格员" in refused[0].text
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert "吴网格员 走访 已上门查看" in detail
+
+
+async def test_merge_and_split(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    await app.say("5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", user="p-res2")
+    merged = await app.say("/合并 1002 1001", user="p-sec-ty", chat=None)
+    assert "1002 已合并到工单 1001" in merged[0].text
+    accepted = await app.say("/受理 1001", user="p-grid", chat=None)
+    assert _private(accepted, "p-res2")
+    split = await app.say("/拆分 1002", user="p-sec-ty", chat=None)
+    assert "1002 已拆分" in split[0].text
+    listed = (await app.say("/工单", user="p-sec", chat=None))[0].text
+    assert "待办工单 2 件" in listed
+
+
+async def test_photo_in_a_group_opens_an_incident_with_the_photo(app: AppHarness) -> None:
+    sent = await app.say("", image="file:photos/a1.jpg", user="p-res2", chat="g-ty52")
+    assert "随手拍" in sent[0].text and "【小区报事】" in sent[0].text
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert "附图" in detail and "吴网格员" in detail
+
+
+async def test_private_photo_only_from_reporters_and_staff(app: AppHarness) -> None:
+    refused = await app.say("", image="file:x.jpg", user="p-res1", chat=None)
+    assert "请发到您所在的楼道群" in refused[0].text
+    sent = await app.say("东门消防通道被车堵了", image="file:y.jpg", user="p-courier", chat=None)
+    assert "工单号 1001" in sent[0].text
+
+
+async def test_phone_numbers_are_masked_everywhere(app: AppHarness) -> None:
+    await app.say("5幢1单元电梯坏了，有事打我电话 138 1234 5678")
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert "138****5678" in detail and "1234 5678" not in detail
+
+
+async def test_stats_count_by_hand(app: AppHarness) -> None:
+    await app.say(REPAIR)  # 1001: accepted in time, resolved, rated 满意
+    await app.say("5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", user="p-res2")  # 1002: never
+    await app.say("/受理 1001", user="p-grid", chat=None)
+    await app.say("/办结 1001 修好了", user="p-grid", chat=None)
+    await app.say("1", user="p-res1", chat=None)
+    await app.tick(_at(3, 9))  # both response deadlines past; 1002's resolution not yet
+    stats = (await app.say("/统计 7天", user="p-sec-ty", chat=None))[0].text
+    assert "桃源小区近7天工单统计（共 2 件）" in stats
+    assert "响应率 50.0%（按时受理 1/应受理 2）" in stats
+    assert "解决率 100.0%（已办结 1/应办结 1）" in stats
+    assert "满意率 100.0%（满意和基本满意 1/已评价 1）" in stats
+    refused = await app.say("/统计", user="p-res1", chat=None)
+    assert "工作人员" in refused[0].text
