@@ -129,6 +129,18 @@ class SqlVoteRepository:
         )
         return await self._votes(query)
 
+    async def activity(self, closed_since: datetime) -> list[tuple[str, datetime | None]]:
+        """(group id, ended at or None while open) of votes open or ended since then."""
+        query = select(votes.c.group_id, votes.c.state, votes.c.ended_at).where(
+            or_(votes.c.state == VoteState.OPEN.value, votes.c.ended_at >= closed_since)
+        )
+        async with self._db.reading() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            (row.group_id, None if row.state == VoteState.OPEN.value else row.ended_at)
+            for row in rows
+        ]
+
     async def open_votes(self) -> list[Vote]:
         """Every open vote, oldest first."""
         query = select(votes).where(votes.c.state == VoteState.OPEN.value).order_by(votes.c.number)

@@ -214,6 +214,10 @@ class VoteRepository(Protocol):
         """Every open vote, oldest first."""
         ...
 
+    async def activity(self, closed_since: datetime) -> list[tuple[str, datetime | None]]:
+        """(group id, ended at or None while open) of votes open or ended since then."""
+        ...
+
     async def due(self, now: datetime) -> list[Vote]:
         """Open votes whose deadline is at or before `now`."""
         ...

@@ -90,6 +90,10 @@ class VoteService:
         self._unit_of_work, self._directory = unit_of_work, directory
         self._clock, self.timezone = clock, timezone
         self.records = VoteRecords(votes, registers, unit_of_work, directory, clock)
+        # Which groups have a vote that a reply could be a ballot for (open, or ended within
+        # LATE_WINDOW): read once from the table and dropped whenever this service opens or
+        # ends a vote, so ordinary chat in the other groups costs no query at all.
+        self._activity: dict[str, datetime | None] | None = None
 
     # -- opening ---------------------------------------------------------------------------
     async def start_poll(self, command: PollCommand, person: Person, group: Group) -> OpenedVote:
@@ -136,7 +140,27 @@ class VoteService:
         )
         return OpenedVote(await self._open(draft, stored.id, stored.digest), register)
 
+    async def _may_be_ballot(self, group: Group | None) -> bool:
+        """False when no vote could take a ballot here: no open vote (privately: anywhere),
+        and none in the group that ended within LATE_WINDOW."""
+        if self._activity is None:
+            since = self._clock.now() - LATE_WINDOW
+            activity: dict[str, datetime | None] = {}
+            for group_id, ended_at in await self._votes.activity(since):
+                known = activity.get(group_id, ended_at)
+                activity[group_id] = (
+                    None if known is None or ended_at is None else max(known, ended_at)
+                )
+            self._activity = activity
+        if group is None:
+            return any(ended_at is None for ended_at in self._activity.values())
+        if group.id not in self._activity:
+            return False
+        ended_at = self._activity[group.id]
+        return ended_at is None or ended_at >= self._clock.now() - LATE_WINDOW
+
     async def _open(self, draft: Vote, register_id: int | None, digest: str | None) -> Vote:
+        self._activity = None
         async with self._unit_of_work.transaction():
             vote = await self._votes.add(draft, register_id)
             note = vote_definition(vote, digest)
@@ -159,6 +183,8 @@ class VoteService:
         In a group the candidates are the group's open votes; privately, the open votes the
         sender may vote in. With several candidates the reply must name the vote (`12号 同意`).
         """
+        if not await self._may_be_ballot(group):
+            return None
         if group is not None:
             seen = await self._votes.in_group(group.id, self._clock.now() - LATE_WINDOW)
             candidates = named = [vote for vote in seen if vote.state is VoteState.OPEN]
@@ -289,6 +315,7 @@ class VoteService:
         tally = await self.records.count(closed, ballots)
         now = self._clock.now()
         result = tally.canonical()
+        self._activity = None
         await self._votes.finish(closed, now, result)
         await self._record(closed, AuditEvent.CLOSED, now, actor, note=result)
         await self._notifier.closed(tally, self._result_recipients(closed))
