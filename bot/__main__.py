@@ -95,6 +95,8 @@ def _configure_logging(level: int) -> None:
     )
     # httpx logs every request URL at INFO, and a Telegram URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs every job run at INFO: with a job per minute that buries everything else.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     from bot.privacy import install_log_masking
 
     install_log_masking()

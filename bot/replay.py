@@ -147,6 +147,8 @@ class ReplayAdapter:
             "text": message.text,
             "reply_to": message.reply_to_id,
         }
+        if message.image is not None:
+            record["image"] = message.image
         self.sent.append(record)
         self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._out.flush()

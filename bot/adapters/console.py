@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bot.adapters.base import EventSink
 from bot.clock import Clock, SystemClock
+from bot.domain.community import Role
 from bot.events import ChatRef, IncomingMessage, OutgoingMessage, Platform, UserRef
 from config.settings import Settings
 
@@ -33,7 +34,7 @@ class ConsoleAdapter:
         self._clock = clock or SystemClock()
         stairwell_groups = [g for g in settings.groups if g.level == "stairwell"]
         self._group_id = (stairwell_groups or list(settings.groups))[0].id
-        residents = [p for p in settings.people if not p.is_staff]
+        residents = [p for p in settings.people if p.roles == (Role.RESIDENT,)]
         self._user = residents[0].id if residents else "resident-1"
         self._private = False
 
