@@ -15,6 +15,7 @@ from bot.context import Services
 from bot.domain.bindings import BindingService
 from bot.domain.community import Directory
 from bot.domain.conversations import ConversationService
+from bot.domain.reminders import QuietHours
 from bot.domain.tickets import Deadlines, TicketPolicy, TicketService
 from bot.domain.vote_service import VoteService
 from bot.events import Platform, RequestType
@@ -154,7 +155,15 @@ def build_app(
     chosen = list(adapters) if adapters is not None else platform_adapters(settings, secrets)
     platforms = [adapter.platform for adapter in chosen]
     outbox_repository = SqlOutboxRepository(database)
-    outbox = Outbox(outbox_repository, directory, clock, platforms, database.after_commit)
+    quiet = settings.quiet_hours
+    outbox = Outbox(
+        outbox_repository,
+        directory,
+        clock,
+        platforms,
+        database.after_commit,
+        QuietHours(quiet.start, quiet.end, settings.timezone),
+    )
     notifier = Notifier(outbox, directory, settings.timezone)
     bindings = BindingService(SqlBindingRepository(database), directory, clock)
     tickets = TicketService(

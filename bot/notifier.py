@@ -69,7 +69,7 @@ class Notifier:
             return None  # a mention would tell the group who complained
         group = self._directory.group(ticket.source.group_id) if ticket.source.group_id else None
         if group is None or not await self._outbox.to_group(
-            group, ticket_texts.mention(person.name, text)
+            group, ticket_texts.mention(person.name, text), buttons=buttons
         ):
             return None
         return ticket.source.chat

@@ -12,6 +12,7 @@ from typing import Protocol
 from bot.adapters.base import Adapter, DeliveryError
 from bot.clock import Clock
 from bot.domain.community import Directory, Group, Person
+from bot.domain.reminders import QuietHours
 from bot.events import Button, ChatRef, OutgoingMessage, Platform
 
 logger = logging.getLogger(__name__)
@@ -71,10 +72,12 @@ class Outbox:
         clock: Clock,
         platforms: Sequence[Platform],
         after_commit: Callable[[Callable[[], None]], None] | None = None,
+        quiet_hours: QuietHours | None = None,
     ) -> None:
         self._repository, self._directory, self._clock = repository, directory, clock
         # Wake the dispatcher only once the row is committed, or it finds nothing and sleeps.
         self._after_commit = after_commit or (lambda callback: callback())
+        self._quiet_hours = quiet_hours
         self._platforms = tuple(platforms)
         self._wakes = {platform: asyncio.Event() for platform in Platform}
 
@@ -92,7 +95,11 @@ class Outbox:
             buttons=tuple(Button(mask(b.label), b.payload) for b in entry.buttons),
         )
         now = self._clock.now()
-        await self._repository.add(entry, now, not_before_at or now)
+        due = not_before_at or now
+        if self._quiet_hours is not None and not entry.urgent and entry.reply_to_id is None:
+            # A push (not an answer to someone who just wrote) waits out the quiet hours.
+            due = self._quiet_hours.release_at(due)
+        await self._repository.add(entry, now, due)
         self._after_commit(self._wakes[entry.chat.platform].set)
 
     def waker(self, platform: Platform) -> asyncio.Event:
@@ -119,13 +126,18 @@ class Outbox:
         )
         return True
 
-    async def to_group(self, group: Group, text: str, *, urgent: bool = False) -> bool:
+    async def to_group(
+        self, group: Group, text: str, *, urgent: bool = False, buttons: tuple[Button, ...] = ()
+    ) -> bool:
         """Post in a group on every platform it is bound to; False if it is bound nowhere."""
         posted = False
         for platform in self._platforms:
             chat = self._directory.chat_of_group(group, platform)
             if chat is not None:
-                await self.put(OutboxEntry(chat=chat, text=text, group_id=group.id, urgent=urgent))
+                entry = OutboxEntry(
+                    chat=chat, text=text, group_id=group.id, urgent=urgent, buttons=buttons
+                )
+                await self.put(entry)
                 posted = True
         return posted
 

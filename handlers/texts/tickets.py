@@ -247,10 +247,7 @@ RATING_ANSWERS: dict[str, Rating] = {
 
 def rating_question(ticket: Ticket) -> str:
     """The follow-up question (回访) after a ticket is resolved."""
-    return (
-        f"您反映的问题（工单 {ticket.number}）已办结。请您评价：\n"
-        "回复 1 满意，2 基本满意，3 不满意。"
-    )
+    return f"您反映的问题（工单 {ticket.number}）已办结，请您评价处理结果："
 
 
 def rating_buttons(ticket: Ticket) -> tuple[Button, ...]:

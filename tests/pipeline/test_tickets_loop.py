@@ -70,7 +70,9 @@ async def test_only_secretaries_assign(app: AppHarness) -> None:
 async def test_reminder_then_escalation_to_compound_then_community(app: AppHarness) -> None:
     await app.say(REPAIR)  # 1 Dec 09:01; respond by 2 Dec 09:01
     assert await app.tick(_at(2, 4)) == []
-    reminded = await app.tick(_at(2, 5, 30))
+    # Due at 05:01, inside the quiet hours (21:30-07:30): it waits for the morning.
+    assert await app.tick(_at(2, 5, 30)) == []
+    reminded = await app.tick(_at(2, 7, 30))
     assert _private(reminded, "p-prop") and _private(reminded, "p-grid")
     assert "提醒：工单 1001" in _private(reminded, "p-grid")[0]
     escalated = await app.tick(_at(2, 9, 30))

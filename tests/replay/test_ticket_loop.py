@@ -56,8 +56,9 @@ def test_routing_to_the_right_people(output: list[Line]) -> None:
 
 
 def test_deadline_reminder_before_the_response_deadline(output: list[Line]) -> None:
-    assert _to(output, "p-prop", "02T06", "提醒：工单 1001")
-    assert _to(output, "p-grid", "02T06", "提醒：工单 1001")
+    # Due at 05:00, inside the quiet hours: it goes out when they end at 07:30.
+    assert _to(output, "p-prop", "02T07:30", "提醒：工单 1001")
+    assert _to(output, "p-grid", "02T07:30", "提醒：工单 1001")
 
 
 def test_escalation_to_the_compound_then_the_community(output: list[Line]) -> None:
