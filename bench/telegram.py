@@ -192,7 +192,11 @@ def report(fake: FakeTelegram, measured: Measured, started: float, handled_until
     print(f"updates injected       {updates} in {len({c for c, _ in measured.injected_at})} groups")
     print(f"updates handled        {measured.handled_count} in {handled_seconds:.2f} s")
     print(f"updates/s handled      {measured.handled_count / handled_seconds:.1f}")
-    print(f"answers sent           {len(fake.sent)} ({len(measured.requests)} requests)")
+    answered = {(m.chat_id, m.reply_to_message_id) for m in fake.sent if m.reply_to_message_id}
+    print(
+        f"answers sent           {len(fake.sent)} to {len(answered)} messages "
+        f"({len(measured.requests)} of them repair requests)"
+    )
     print(f"answers/s sent         {len(fake.sent) / max(answers_span, 1e-9):.1f}")
     print(f"answer latency p50     {percentile(latencies, 0.50):.0f} ms")
     print(f"answer latency p99     {percentile(latencies, 0.99):.0f} ms")

@@ -35,11 +35,27 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--corpus", type=Path, default=Path("corpus"))
     train.add_argument("--out", type=Path, default=MODEL_PATH)
     train.add_argument("--seed", type=int, default=13)
+    train.add_argument(
+        "--with",
+        dest="extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra labelled JSONL to train on as well (repeatable)",
+    )
+    train.add_argument("--extra-weight", type=float, default=4.0)
     classify = commands.add_parser("classify", help="classify texts, one JSON line each")
     classify.add_argument("file", nargs="?", type=Path, help="input file (default: stdin)")
     classify.add_argument("--jsonl", action="store_true", help="input lines are JSON with text")
     evaluate = commands.add_parser("eval", help="evaluate the classifier on a labelled JSONL")
     evaluate.add_argument("file", type=Path)
+    evaluate.add_argument(
+        "--cross",
+        action="store_true",
+        help="train on the corpus plus the other folds of FILE, score each fold",
+    )
+    evaluate.add_argument("--folds", type=int, default=5)
+    evaluate.add_argument("--corpus", type=Path, default=Path("corpus"))
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
@@ -135,12 +151,21 @@ async def _db_upgrade(settings: Settings) -> None:
 
 def _nlp_command(args: argparse.Namespace) -> int:
     """`linli train|classify|eval`: no config needed, only the corpus or the texts."""
-    from nlp.cli import classify_command, eval_command, train_command
+    from nlp.cli import classify_command, cross_eval_command, eval_command, train_command
     from nlp.corpus import CorpusError
 
     try:
         if args.command == "train":
-            return train_command(args.corpus, args.out, seed=args.seed)
+            return train_command(
+                args.corpus,
+                args.out,
+                seed=args.seed,
+                extra=args.extra,
+                extra_weight=args.extra_weight,
+            )
+        if args.command == "eval" and args.cross:
+            print(cross_eval_command(args.file, args.corpus, folds=args.folds))
+            return 0
         if args.command == "eval":
             print(eval_command(args.file))
             return 0

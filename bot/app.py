@@ -16,6 +16,7 @@ from bot.domain.bindings import BindingService
 from bot.domain.community import Directory
 from bot.domain.conversations import ConversationService
 from bot.domain.reminders import QuietHours
+from bot.domain.tags import TagService
 from bot.domain.tickets import Deadlines, TicketPolicy, TicketService
 from bot.domain.vote_service import VoteService
 from bot.events import Platform, RequestType
@@ -29,6 +30,7 @@ from bot.vote_notifier import VoteMessages
 from config.environment import Secrets
 from config.settings import Settings
 from handlers import all_routers
+from handlers.texts import tags as tag_texts
 from storage.bindings import SqlBindingRepository
 from storage.conversations import SqlConversationRepository
 from storage.db import Database
@@ -36,6 +38,7 @@ from storage.messages import SqlInboxRepository
 from storage.migrate import upgrade
 from storage.outbox import SqlOutboxRepository
 from storage.owners import SqlRegisterRepository
+from storage.tags import SqlTagRepository
 from storage.tickets import SqlTicketRepository
 from storage.votes import SqlVoteRepository
 
@@ -80,6 +83,7 @@ class App:
     due_jobs: Sequence[Callable[[], Awaitable[None]]] = ()
     scheduled: Sequence[Scheduled] = ()
     _receivers: list[asyncio.Task[None]] = field(default_factory=list)
+    _senders: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Open the database, apply migrations, load bindings, and warm the classifier."""
@@ -108,7 +112,10 @@ class App:
     async def wait_closed(self) -> None:
         """Return when the first adapter stops (the console at end of input)."""
         await asyncio.wait(self._receivers, return_when=asyncio.FIRST_COMPLETED)
-        # Let the dispatcher print the last answers before shutting down.
+        # Stop the dispatcher loop first, then send the last answers here: never both at once.
+        self.dispatcher.stop()
+        if self._senders is not None:
+            await asyncio.wait({self._senders}, timeout=SHUTDOWN_GRACE_SECONDS)
         await self.deliver()
 
     @asynccontextmanager
@@ -118,7 +125,7 @@ class App:
         scheduler = LiveScheduler(self.scheduled, self.settings.timezone)
         try:
             async with asyncio.TaskGroup() as group:
-                senders = group.create_task(
+                senders = self._senders = group.create_task(
                     self.dispatcher.run({a.platform: a for a in self.adapters})
                 )
                 await scheduler.start()
@@ -152,7 +159,7 @@ def build_app(
     clock = clock or SystemClock()
     database = Database(database_url or settings.storage.database)
     directory = Directory(settings.nodes(), settings.groups, settings.people)
-    chosen = list(adapters) if adapters is not None else platform_adapters(settings, secrets)
+    chosen = list(adapters) if adapters is not None else platform_adapters(settings, secrets, clock)
     platforms = [adapter.platform for adapter in chosen]
     outbox_repository = SqlOutboxRepository(database)
     quiet = settings.quiet_hours
@@ -197,6 +204,15 @@ def build_app(
         visitor_days=schedules.visitor_days,
         digests=schedules.digests,
         votes=votes,
+        tags=TagService(
+            SqlTagRepository(database),
+            outbox,
+            database,
+            directory,
+            QuietHours(quiet.start, quiet.end, settings.timezone),
+            clock,
+            tag_texts.PROBLEMS,
+        ),
     )
     inbox = SqlInboxRepository(database)
     pipeline = Pipeline(
@@ -223,7 +239,9 @@ def build_app(
     )
 
 
-def platform_adapters(settings: Settings, secrets: Secrets) -> list[Adapter]:
+def platform_adapters(
+    settings: Settings, secrets: Secrets, clock: Clock | None = None
+) -> list[Adapter]:
     """Telegram and WeChat when their credentials are set, else the console chat.
 
     Adapter modules are imported only when their platform is configured: each SDK costs
@@ -244,7 +262,12 @@ def platform_adapters(settings: Settings, secrets: Secrets) -> list[Adapter]:
             overall_per_second=telegram.overall_per_second,
         )
         chosen.append(
-            TelegramAdapter(secrets.telegram_bot_token, options, api_base=secrets.telegram_api_base)
+            TelegramAdapter(
+                secrets.telegram_bot_token,
+                options,
+                api_base=secrets.telegram_api_base,
+                clock=clock,
+            )
         )
     token, endpoint = secrets.wechaty_puppet_service_token, secrets.wechaty_puppet_service_endpoint
     if token is not None and endpoint is not None:

@@ -11,6 +11,7 @@ from bot.domain.community import Directory, Group, Person
 from bot.domain.conversations import Conversation, ConversationService
 from bot.domain.digests import DigestService
 from bot.domain.reminders import ReminderService
+from bot.domain.tags import TagService
 from bot.domain.tickets import TicketService
 from bot.domain.visitor_days import VisitorDayService
 from bot.domain.vote_service import VoteService
@@ -34,6 +35,7 @@ class Services:
     visitor_days: VisitorDayService
     digests: DigestService
     votes: VoteService
+    tags: TagService
 
 
 @dataclass(frozen=True, slots=True)

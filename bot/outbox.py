@@ -168,7 +168,9 @@ class Dispatcher:
         for platform in Platform:
             self._outbox.waker(platform).set()
 
-    async def deliver_due(self, adapter: Adapter, limit: int = 100) -> int:
+    async def deliver_due(
+        self, adapter: Adapter, limit: int = 100, *, until_stopped: bool = False
+    ) -> int:
         """Send every message due now on the adapter's platform; returns how many were tried."""
         tried = 0
         while True:
@@ -176,7 +178,7 @@ class Dispatcher:
             if not batch:
                 return tried
             for message in batch:
-                if self._stopping.is_set():
+                if until_stopped and self._stopping.is_set():
                     return tried
                 await self._deliver(adapter, message)
                 tried += 1
@@ -204,7 +206,7 @@ class Dispatcher:
         wake = self._outbox.waker(adapter.platform)
         while not self._stopping.is_set():
             wake.clear()
-            await self.deliver_due(adapter)
+            await self.deliver_due(adapter, until_stopped=True)
             due = await self._repository.next_due_at(adapter.platform)
             wait = idle_seconds
             if due is not None:

@@ -123,10 +123,12 @@ class Pipeline:
                 # The batch did not commit, so none of it happened: every sender learns so.
                 logger.exception("committing %d messages failed", len(batch))
                 for pending in batch:
-                    pending.done.set_exception(error)
+                    if not pending.done.done():  # its sender may have been cancelled
+                        pending.done.set_exception(error)
                 continue
             for pending in batch:
-                pending.done.set_result(None)
+                if not pending.done.done():
+                    pending.done.set_result(None)
 
     def _next_batch(self) -> list[_Pending]:
         """Up to MAX_BATCH queued messages, at most one per sender in a chat: a reply to a

@@ -20,7 +20,12 @@ _D = r"\d"  # any Unicode decimal digit, full-width ０-９ included
 _ID_18 = rf"{_D}(?:{_SEP}{_D}){{16}}{_SEP}[\dXxＸｘ]"
 _ID_15 = rf"{_D}(?:{_SEP}{_D}){{14}}"
 _PHONE = rf"(?:[+＋]?{_SEP}[8８]{_SEP}[6６]{_SEP})?[1１]{_SEP}[3-9３-９](?:{_SEP}{_D}){{9}}"
-_NUMBER = re.compile(rf"(?<!\d)(?:(?P<id>{_ID_18}|{_ID_15})|(?P<phone>{_PHONE}))(?![\dXxＸｘ])")
+# Landlines: a 3-4 digit area code starting with 0, then a 7-8 digit number (021-62345678).
+_LANDLINE = rf"[0０]{_SEP}[1-9１-９](?:{_SEP}{_D}){{1,2}}{_SEP}[2-9２-９](?:{_SEP}{_D}){{6,7}}"
+_NUMBER = re.compile(
+    rf"(?<!\d)(?:(?P<id>{_ID_18}|{_ID_15})|(?P<phone>{_PHONE})|(?P<landline>{_LANDLINE}))"
+    rf"(?![\dXxＸｘ])"
+)
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE = re.compile(
@@ -42,7 +47,7 @@ def _plain(text: str) -> str:
 
 def _mask_number(found: re.Match[str]) -> str:
     digits = _plain(found.group(0))
-    if found.group("id") is not None:
+    if found.group("id") is not None or found.group("landline") is not None:
         return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
     national = digits[-11:]
     return f"{national[:3]}****{national[-4:]}"

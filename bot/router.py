@@ -34,16 +34,24 @@ class Router:
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: dict[str, tuple[str, Handler]] = {}
+        self.bare: set[str] = set()
         self.flows: dict[str, Handler] = {}
         self.message_handlers: list[Handler] = []
         self.request_handlers: list[Handler] = []
 
-    def command(self, name: str, *aliases: str) -> Callable[[H], H]:
-        """Register `/name` (Latin, for Telegram) and its Chinese aliases."""
+    def command(self, name: str, *aliases: str, bare: bool = False) -> Callable[[H], H]:
+        """Register `/name` (Latin, for Telegram) and its Chinese aliases.
+
+        `bare`: a Chinese alias also works without the slash when a ticket number follows
+        (`办结 1024`); other commands need the slash, so that chat such as "提醒5楼邻居…" or
+        "统计一下…" is read as chat.
+        """
 
         def register(handler: H) -> H:
             for spelling in (name, *aliases):
                 self.commands[spelling] = (name, handler)
+                if bare and spelling != name:
+                    self.bare.add(spelling)
             return handler
 
         return register
@@ -81,6 +89,7 @@ class RouteTable:
 
     def __init__(self, routers: Iterable[Router]) -> None:
         self.commands: dict[str, tuple[str, Handler]] = {}
+        self.bare: set[str] = set()
         self.flows: dict[str, Handler] = {}
         self.message_handlers: list[Handler] = []
         self.request_handlers: list[Handler] = []
@@ -89,6 +98,7 @@ class RouteTable:
                 if spelling in self.commands:
                     raise ValueError(f"command {spelling!r} registered twice")
                 self.commands[spelling] = entry
+            self.bare |= router.bare
             self.flows.update(router.flows)
             self.message_handlers.extend(router.message_handlers)
             self.request_handlers.extend(router.request_handlers)
@@ -96,29 +106,24 @@ class RouteTable:
         self._spellings = sorted(self.commands, key=len, reverse=True)
 
     def match_command(self, text: str) -> tuple[Match, Handler] | None:
-        """`/name args`, or a Chinese alias as plain text (`工单 1024`); None for chat."""
+        """`/name args`, or a bare Chinese alias followed by a number (`工单 1024`)."""
         slashed = text.startswith("/")
         body = text[1:] if slashed else text
         for spelling in self._spellings:
             if not body.startswith(spelling):
                 continue
             rest = body[len(spelling) :]
-            latin = _LATIN_NAME.fullmatch(spelling) is not None
-            if latin and not slashed:
+            if not slashed and not (spelling in self.bare and rest.lstrip()[:1].isdigit()):
                 continue
-            if not _ends_command(rest, latin=latin, slashed=slashed):
+            if not _ends_command(rest, latin=_LATIN_NAME.fullmatch(spelling) is not None):
                 continue
             name, handler = self.commands[spelling]
             return Match(command=name, args=rest.strip()), handler
         return None
 
 
-def _ends_command(rest: str, *, latin: bool, slashed: bool) -> bool:
-    """A command word must end here: Latin ones at a space, Chinese ones also at a digit."""
+def _ends_command(rest: str, *, latin: bool) -> bool:
+    """A Latin command word ends at a space; a Chinese one also at a digit or other text."""
     if not rest or rest[0].isspace():
         return True
-    if latin:
-        return False
-    # Without a slash a Chinese alias only counts when a number follows (工单1024), so that
-    # ordinary chat starting with the same word ("工单怎么查") is left to the classifier.
-    return rest[0].isdigit() or (slashed and not rest[0].isascii())
+    return not latin and (rest[0].isdigit() or not rest[0].isascii())

@@ -35,6 +35,7 @@ from handlers.reminders import ReminderMessages, ScheduledMessages
 from storage.db import Database
 from storage.digests import SqlDigestRepository
 from storage.reminders import SqlDutyRepository, SqlReminderRepository, SqlSendLedger
+from storage.votes import SqlVoteRepository
 
 logger = logging.getLogger(__name__)
 SAFETY_JOB_ID = "due:safety"
@@ -193,8 +194,9 @@ def build_schedules(
         SqlDigestRepository(database),
         rates,
         visitor_days,
+        SqlVoteRepository(database),
         ledger,
-        DigestMessages(messages, settings.storage.data_dir / "charts"),
+        DigestMessages(messages, settings.storage.data_dir / "charts", settings.timezone),
         database,
         directory,
         DigestTimes(settings.digests.time, settings.digests.weekly_review_weekday),

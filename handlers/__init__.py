@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import bindings, digests, reminders, tickets, votes
+from handlers import bindings, digests, reminders, tags, tickets, votes
 from handlers import help as help_handlers
 
 
@@ -16,4 +16,5 @@ def all_routers() -> list[Router]:
         reminders.router,
         digests.router,
         votes.router,
+        tags.router,
     ]

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib.resources
+import importlib.util
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.context import HandlerContext
 from bot.domain.community import Person
@@ -20,8 +25,15 @@ from handlers.reminders import ScheduledMessages
 from handlers.texts import digests as texts
 from handlers.texts.tickets import TYPE_NAMES
 
+if TYPE_CHECKING:
+    from matplotlib.font_manager import FontEntry, FontProperties
+
 logger = logging.getLogger(__name__)
 router = Router("digests")
+# Noto Sans CJK from PyPI (OFL-1.1), for machines without a system CJK font.
+BUNDLED_CJK_PACKAGE = "manimgx_fonts_cjk"
+BUNDLED_CJK_FILE = "NotoSansCJK-VF.otf.ttc"
+REGULAR_WEIGHT = 400
 # Font families that carry Chinese glyphs; the first one installed is used for chart labels.
 CJK_FONT_NAMES = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
@@ -34,7 +46,7 @@ CJK_FONT_NAMES = (
 async def show_digest(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """Today's digest for the sender's node, privately."""
     report = await ctx.services.digests.digest_for(ctx.person)
-    return Reply(texts.digest(report), private=True)
+    return Reply(texts.digest(report, ctx.services.timezone), private=True)
 
 
 @router.command("weekly", "周研判")
@@ -44,18 +56,49 @@ async def show_weekly_review(msg: IncomingMessage, ctx: HandlerContext, match: M
 
 
 @functools.cache
-def cjk_font() -> str | None:
-    """The name of an installed font with Chinese glyphs, if any (`fc-list :lang=zh`)."""
+def cjk_font() -> FontProperties | None:
+    """Chart font with Chinese glyphs: an installed system font, else the Noto Sans CJK that
+    the `manimgx-fonts-cjk` package ships, else None (the chart falls back to Latin labels)."""
     from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONT_NAMES if name in installed), None)
+    found = _installed_cjk_font(font_manager.fontManager.ttflist)
+    if found is not None:
+        return found
+    bundled = _bundled_cjk_file()
+    if bundled is None:
+        return None
+    # A .ttc holds several faces; addfont registers each, so the SC face is found by name.
+    font_manager.fontManager.addfont(str(bundled))
+    return _installed_cjk_font(font_manager.fontManager.ttflist)
+
+
+def _installed_cjk_font(entries: Iterable[FontEntry]) -> FontProperties | None:
+    from matplotlib.font_manager import FontProperties
+
+    weights: dict[str, set[int]] = {}
+    for entry in entries:
+        weights.setdefault(entry.name, set()).add(int(entry.weight))
+    for name in CJK_FONT_NAMES:
+        if name in weights:
+            # The bundled variable font exists only as its default (thin) instance; asking
+            # for "normal" there would log a findfont warning at every label.
+            weight = min(weights[name], key=lambda w: abs(w - REGULAR_WEIGHT))
+            return FontProperties(family=name, weight=weight)
+    return None
+
+
+def _bundled_cjk_file() -> Path | None:
+    if importlib.util.find_spec(BUNDLED_CJK_PACKAGE) is None:
+        return None
+    path = Path(str(importlib.resources.files(BUNDLED_CJK_PACKAGE) / BUNDLED_CJK_FILE))
+    return path if path.is_file() else None
 
 
 def _draw_chart(review: WeeklyReview, path: Path) -> Path:
     """Stacked bars of requests per day by type; Latin labels when no CJK font is installed."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
     from matplotlib.ticker import MaxNLocator
 
     font = cjk_font()
@@ -70,9 +113,12 @@ def _draw_chart(review: WeeklyReview, path: Path) -> Path:
         counts = [review.per_day[day].get(request_type, 0) for day in days]
         axes.bar(labels, counts, bottom=bottoms, label=names[request_type])
         bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
-    axes.set_title(texts.CHART_TITLE if font else texts.CHART_TITLE_LATIN, fontfamily=font)
-    axes.set_ylabel("件" if font else "requests", fontfamily=font)
-    axes.legend(prop={"family": font} if font else None, fontsize="small", loc="upper left")
+    axes.set_title(texts.CHART_TITLE if font else texts.CHART_TITLE_LATIN, fontproperties=font)
+    axes.set_ylabel(texts.CHART_UNIT if font else texts.CHART_UNIT_LATIN, fontproperties=font)
+    legend_font = font.copy() if font else FontProperties()
+    legend_font.set_size("small")
+    # Beside the plot, not on it: six entries would cover the bars of a busy day.
+    axes.legend(prop=legend_font, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,12 +135,12 @@ async def render_chart(review: WeeklyReview, charts_dir: Path) -> Path:
 class DigestMessages:
     """Implements DigestNotifier: renders digests and stores them for private delivery."""
 
-    def __init__(self, messages: ScheduledMessages, charts_dir: Path) -> None:
-        self._messages, self._charts_dir = messages, charts_dir
+    def __init__(self, messages: ScheduledMessages, charts_dir: Path, timezone: ZoneInfo) -> None:
+        self._messages, self._charts_dir, self._timezone = messages, charts_dir, timezone
 
     async def digest(self, person: Person, digest: Digest, not_before_at: datetime) -> None:
         """The morning digest."""
-        await self._messages.to_person(person, texts.digest(digest), not_before_at)
+        await self._messages.to_person(person, texts.digest(digest, self._timezone), not_before_at)
 
     async def weekly_review(
         self, person: Person, review: WeeklyReview, not_before_at: datetime

@@ -13,5 +13,7 @@ router = Router("help")
 
 @router.command("help", "帮助", "start")
 async def show_help(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
-    """Explain how to report a problem, plus staff commands for staff."""
-    return Reply(texts.STAFF_HELP if ctx.person.is_staff else texts.RESIDENT_HELP)
+    """Explain how to report a problem; staff get their commands privately (a long list)."""
+    if ctx.person.is_staff:
+        return Reply(texts.STAFF_HELP, private=True)
+    return Reply(texts.RESIDENT_HELP)

@@ -4,6 +4,7 @@ show, accept, assign, resolve, refer, merge, split, record visits and see the th
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from bot.context import HandlerContext
 from bot.domain.community import Role
@@ -39,7 +40,15 @@ async def open_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -
         return None
     request_type = RequestType(classification.label.value)
     if not classification.urgent and classification.confidence < ctx.services.confirm_below:
-        slots = {"type": request_type.value, "text": msg.text, "message_id": msg.message_id}
+        # The answer ("1") is a new message: keep what the report itself said for the ticket.
+        slots = {
+            "type": request_type.value,
+            "text": msg.text,
+            "message_id": msg.message_id,
+            "location": ctx.location or "",
+            "cues": "|".join(classification.cues),
+            "confidence": f"{classification.confidence:.4f}",
+        }
         await ctx.conversations.start(
             msg.chat, msg.sender, CONFIRM_STATE, slots, ctx.services.question_ttl
         )
@@ -60,6 +69,27 @@ async def _file(
         location=ctx.location,
         image=msg.image,
     )
+    return await _open(msg, ctx, draft, source_id)
+
+
+async def _file_confirmed(
+    msg: IncomingMessage, ctx: HandlerContext, request_type: RequestType, slots: Mapping[str, str]
+) -> Reply:
+    """File a report the writer confirmed: its text, place and cues, not those of the "1"."""
+    draft = RequestDraft(
+        request_type=request_type,
+        text=slots["text"],
+        urgent=False,
+        confidence=float(slots.get("confidence") or 0.0),
+        cues=tuple(cue for cue in slots.get("cues", "").split("|") if cue),
+        location=slots.get("location") or None,
+    )
+    return await _open(msg, ctx, draft, slots["message_id"])
+
+
+async def _open(
+    msg: IncomingMessage, ctx: HandlerContext, draft: RequestDraft, source_id: str
+) -> Reply:
     node = ctx.group.node if ctx.group is not None else ctx.person.node
     source = TicketSource(msg.chat, source_id, ctx.group.id if ctx.group else None)
     opened = await ctx.tickets.open(draft, ctx.person, node, source)
@@ -83,7 +113,7 @@ async def confirm_request(msg: IncomingMessage, ctx: HandlerContext, match: Matc
         return Reply(texts.choose_type())
     await ctx.conversations.finish(msg.chat, msg.sender)
     slots = conversation.slots
-    return await _file(msg, ctx, RequestType(slots["type"]), slots["text"], slots["message_id"])
+    return await _file_confirmed(msg, ctx, RequestType(slots["type"]), slots)
 
 
 @router.flow(CHOOSE_STATE)
@@ -97,38 +127,39 @@ async def choose_request_type(
         await ctx.conversations.finish(msg.chat, msg.sender)
         return None
     await ctx.conversations.finish(msg.chat, msg.sender)
-    if answer == "0":
+    if int(answer) == 0:
         return Reply(texts.NOT_FILED)
     request_type = texts.CHOOSABLE_TYPES[int(answer) - 1]
     slots = conversation.slots
-    return await _file(msg, ctx, request_type, slots["text"], slots["message_id"])
+    return await _file_confirmed(msg, ctx, request_type, slots)
 
 
-@router.command("tickets", "工单", "工单列表")
+@router.command("tickets", "工单", "工单列表", bare=True)
 async def list_tickets(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """`/工单` lists the tickets I may see; `/工单 1024` shows one."""
     if match.args:
         return await show_ticket(msg, ctx, match)
     tickets = await ctx.tickets.list_active(ctx.person)
-    return Reply(texts.ticket_list(tickets, ctx.services.timezone))
+    # Privately: the list names what neighbours reported, complaints included.
+    return Reply(texts.ticket_list(tickets, ctx.services.timezone), private=True)
 
 
-@router.command("ticket", "查工单")
+@router.command("ticket", "查工单", bare=True)
 async def show_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """One ticket with its history."""
     number, _ = _number(match.args, texts.USAGE_TICKET)
     view = await ctx.tickets.get(number, ctx.person)
-    return Reply(texts.ticket_detail(view, ctx.services.timezone))
+    return Reply(texts.ticket_detail(view, ctx.services.timezone), private=True)
 
 
-@router.command("accept", "受理")
+@router.command("accept", "受理", bare=True)
 async def accept_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """Staff take a ticket on."""
     number, note = _number(match.args, texts.USAGE_TICKET)
     return Reply(texts.accepted(await ctx.tickets.accept(number, ctx.person, note)))
 
 
-@router.command("resolve", "办结")
+@router.command("resolve", "办结", bare=True)
 async def resolve_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """Staff mark a ticket done, with what was done."""
     number, note = _number(match.args, texts.USAGE_RESOLVE)
@@ -172,7 +203,7 @@ async def answer_followup(msg: IncomingMessage, ctx: HandlerContext, match: Matc
     return None if rated is None else Reply(texts.rating_thanks(rated.ticket, rated.rating))
 
 
-@router.command("rate", "评价")
+@router.command("rate", "评价", bare=True)
 async def rate_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """`/评价 1024 1`: what the follow-up buttons send."""
     number, answer = _number(match.args, texts.USAGE_RATE)
@@ -185,14 +216,14 @@ async def rate_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -
     return Reply(texts.rating_thanks(rated.ticket, rated.rating))
 
 
-@router.command("progress", "处理中")
+@router.command("progress", "处理中", bare=True)
 async def start_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """Staff mark a ticket as being worked on."""
     number, note = _number(match.args, texts.USAGE_TICKET)
     return Reply(texts.started(await ctx.tickets.start(number, ctx.person, note)))
 
 
-@router.command("assign", "指派", "转派")
+@router.command("assign", "指派", "转派", bare=True)
 async def assign_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """`/指派 1024 @吴网格员` (a person id or name); the assignee is told privately."""
     number, who = _number(match.args, texts.USAGE_ASSIGN)
@@ -202,21 +233,21 @@ async def assign_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match)
     return Reply(texts.assigned_reply(ticket, assignee))
 
 
-@router.command("refer", "转办")
+@router.command("refer", "转办", bare=True)
 async def refer_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """`/转办 1024 区城管执法局`: not the community's matter."""
     number, body = _number(match.args, texts.USAGE_REFER)
     return Reply(texts.referred(await ctx.tickets.refer(number, ctx.person, body)))
 
 
-@router.command("visit", "走访")
+@router.command("visit", "走访", bare=True)
 async def record_visit(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """`/走访 1024 说明`: a grid worker's home visit."""
     number, note = _number(match.args, texts.USAGE_VISIT)
     return Reply(texts.visit_recorded(await ctx.tickets.visit(number, ctx.person, note)))
 
 
-@router.command("merge", "合并")
+@router.command("merge", "合并", bare=True)
 async def merge_tickets(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """`/合并 1025 1024`: 1025 is the same problem as 1024."""
     found = _TWO_NUMBERS.match(match.args.strip())
@@ -226,7 +257,7 @@ async def merge_tickets(msg: IncomingMessage, ctx: HandlerContext, match: Match)
     return Reply(texts.merged(merged, into))
 
 
-@router.command("split", "拆分")
+@router.command("split", "拆分", bare=True)
 async def split_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """`/拆分 1025`: a merged ticket becomes its own again."""
     number, _ = _number(match.args, texts.USAGE_TICKET)

@@ -1,49 +1,90 @@
 """Command functions behind `linli train`, `linli classify` and `linli eval`.
 
 The lead's CLI parses arguments and calls these; they print (train) or return text.
+`python -m nlp` runs them too, with every option (see `main`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from nlp.corpus import CorpusError, load_corpus, read_examples
+from nlp.corpus import Corpus, CorpusError, Example, load_corpus, read_examples
 from nlp.evaluation import evaluate, format_evaluation
 from nlp.intents import classify
+from nlp.linear import default_model_path
 
 DEFAULT_SEED = 13
 
 
-def train_command(corpus_dir: Path, out_path: Path, *, seed: int = DEFAULT_SEED) -> int:
-    """Train on `corpus_dir`, write the weights to `out_path`, print the cross-validated report."""
+def _load_training(corpus_dir: Path, extra: Sequence[Path]) -> tuple[Corpus, list[Example]]:
+    corpus = load_corpus(corpus_dir)
+    if not corpus.examples:
+        raise CorpusError(f"{corpus_dir}: no *.jsonl examples found")
+    added = [example for path in extra for example in read_examples(path)]
+    return corpus, added
+
+
+def train_command(
+    corpus_dir: Path,
+    out_path: Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    extra: Sequence[Path] = (),
+    extra_weight: float | None = None,
+) -> int:
+    """Train on `corpus_dir` (plus labelled `extra` files), write the weights to `out_path`,
+    print the cross-validated report."""
     # scikit-learn is a training-only extra; import it here so that inference never pays for it.
-    from nlp.training import train
+    from nlp.training import EXTRA_WEIGHT, train
 
     try:
-        corpus = load_corpus(corpus_dir)
+        corpus, added = _load_training(corpus_dir, extra)
     except CorpusError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not corpus.examples:
-        print(f"error: {corpus_dir}: no *.jsonl examples found", file=sys.stderr)
-        return 2
+    weight = EXTRA_WEIGHT if extra_weight is None else extra_weight
     print(
         f"corpus: {len(corpus.examples)} examples from {corpus_dir} "
         f"({corpus.duplicates} duplicates merged, {len(corpus.conflicts)} conflicting dropped)"
     )
-    result = train(corpus.examples, seed=seed)
+    for path in extra:
+        print(f"extra: {path} (each line weighs {weight:g} corpus lines)")
+    result = train(corpus.examples, seed=seed, extra=added, extra_weight=weight)
     result.model.save(out_path)
     predicted = list(result.cross_validated)
     print(
         f"model: {result.model.feature_count} features, C={result.regularization:g}, "
         f"seed {seed} -> {out_path} ({out_path.stat().st_size // 1024} KiB)"
     )
-    print("cross-validated on the corpus (5 folds, out-of-fold predictions):")
+    note = " (extra lines in every training fold, never scored)" if added else ""
+    print(f"cross-validated on the corpus (5 folds, out-of-fold predictions){note}:")
     print(format_evaluation(evaluate(corpus.examples, predicted)))
     return 0
+
+
+def cross_eval_command(
+    path: Path,
+    corpus_dir: Path,
+    *,
+    folds: int = 5,
+    seed: int = DEFAULT_SEED,
+    extra_weight: float | None = None,
+) -> str:
+    """Score every line of `path` with a model trained on the corpus plus the other folds of
+    `path` (so no scored line was trained on); return the pooled evaluation report."""
+    from nlp.training import EXTRA_WEIGHT, cross_evaluate
+
+    corpus, held = _load_training(corpus_dir, [path])
+    weight = EXTRA_WEIGHT if extra_weight is None else extra_weight
+    result = cross_evaluate(corpus.examples, held, seed=seed, folds=folds, extra_weight=weight)
+    header = (
+        f"{path}: {folds}-fold cross-evaluation; each fold scored by a model trained on "
+        f"{corpus_dir} + the other folds (weight {weight:g}), C={result.regularization:g}"
+    )
+    return header + "\n" + format_evaluation(evaluate(held, list(result.predicted)))
 
 
 def _texts(lines: Iterable[str], *, jsonl: bool) -> Iterator[str]:
@@ -82,3 +123,70 @@ def eval_command(path: Path) -> str:
     examples = read_examples(path)
     predicted = [classify(example.text).label for example in examples]
     return f"{path}\n" + format_evaluation(evaluate(examples, predicted))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m nlp train|eval|classify` with every option of the commands above."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m nlp", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="rebuild the classifier model from the corpus")
+    train.add_argument("--corpus", type=Path, default=Path("corpus"))
+    train.add_argument("--out", type=Path, default=default_model_path())
+    train.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    train.add_argument(
+        "--with",
+        dest="extra",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE.jsonl",
+        help="extra labelled lines to train on (repeatable)",
+    )
+    train.add_argument("--extra-weight", type=float, help="weight of an extra line")
+    evaluate_parser = commands.add_parser("eval", help="evaluate on a labelled JSONL")
+    evaluate_parser.add_argument("file", type=Path)
+    evaluate_parser.add_argument(
+        "--cross",
+        action="store_true",
+        help="k-fold: train on corpus + the other folds of FILE, score the held-out fold",
+    )
+    evaluate_parser.add_argument("--folds", type=int, default=5)
+    evaluate_parser.add_argument("--corpus", type=Path, default=Path("corpus"))
+    evaluate_parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    evaluate_parser.add_argument("--extra-weight", type=float)
+    classify_parser = commands.add_parser("classify", help="classify texts, one JSON line each")
+    classify_parser.add_argument("file", nargs="?", type=Path)
+    classify_parser.add_argument("--jsonl", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            return train_command(
+                args.corpus,
+                args.out,
+                seed=args.seed,
+                extra=args.extra,
+                extra_weight=args.extra_weight,
+            )
+        if args.command == "eval":
+            if args.cross:
+                report = cross_eval_command(
+                    args.file,
+                    args.corpus,
+                    folds=args.folds,
+                    seed=args.seed,
+                    extra_weight=args.extra_weight,
+                )
+            else:
+                report = eval_command(args.file)
+            print(report)
+            return 0
+        source = args.file.open(encoding="utf-8") if args.file else sys.stdin
+        with source:
+            for line in classify_command(source, jsonl=args.jsonl):
+                print(line)
+    except (CorpusError, OSError) as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    return 0

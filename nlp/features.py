@@ -26,6 +26,7 @@ _DIGIT_RUN = re.compile(r"\d+")
 _REPEATED_MARK = re.compile(r"([!?！？。，,.~～…])\1+")
 _KEPT_MARKS = frozenset("?？!！")
 _CUE_INDEX = cue_index(WORD_PREFIX)
+_CUE_NAMES = frozenset(_CUE_INDEX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +56,19 @@ def extract(text: str, words: list[str]) -> MessageFeatures:
     grams = list(compact)
     grams += [compact[start : start + 2] for start in range(length - 1)]
     grams += [compact[start : start + 3] for start in range(length - 2)]
+    # `isalnum` first: it settles most tokens without a function call.
+    grams += [WORD_PREFIX + word for word in words if word.isalnum() or _is_word(word)]
     names = dict.fromkeys(grams)
-    names.update(dict.fromkeys(WORD_PREFIX + word for word in words if _is_word(word)))
-    names.update(dict.fromkeys(_categories(names)))
+    names.update(dict.fromkeys(_categories(names.keys() & _CUE_NAMES)))
     return MessageFeatures(tuple(names))
 
 
-def _categories(names: Iterable[str]) -> list[str]:
+def _categories(cues: Iterable[str]) -> list[str]:
     """ "k:<label>" when a cue word of that label occurs, "k2:<label>" when two or more do."""
     hits: dict[str, int] = {}
-    for labels in filter(None, map(_CUE_INDEX.get, names)):
-        for label in labels:
+    # Sorted so that the categories come out in the same order whatever the set order was.
+    for cue in sorted(cues):
+        for label in _CUE_INDEX[cue]:
             hits[label.value] = hits.get(label.value, 0) + 1
     categories = [CATEGORY_PREFIX + label for label in hits]
     categories += [STRONG_CATEGORY_PREFIX + label for label, count in hits.items() if count > 1]

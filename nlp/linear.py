@@ -11,6 +11,7 @@ import json
 import math
 from dataclasses import dataclass
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ class Scores:
     """Logits per label for one message, and the model rows of the features it contained."""
 
     logits: FloatArray
-    rows: list[int]
+    rows: npt.NDArray[np.intp]
 
 
 class LinearModel:
@@ -56,8 +57,8 @@ class LinearModel:
     __slots__ = (
         "_bias",
         "_index",
-        "_scaled",
-        "_squares",
+        "_missing",
+        "_table",
         "labels",
         "metadata",
         "scales",
@@ -90,10 +91,19 @@ class LinearModel:
         self.scales = scales
         self.weights = weights
         self._index = {name: row for row, name in enumerate(vocabulary)}
-        # Folding the scales into the weights leaves one row sum per message at inference.
-        self._scaled = weights * scales[:, np.newaxis]
-        self._squares = scales * scales
+        # One table row per feature: its scale-folded weights, then its squared scale (for the
+        # L2 norm), so that a single gather-and-sum scores a message. An extra all-zero row
+        # stands for unknown features: looking them up needs no filtering, and they add nothing.
+        self._table = np.zeros((len(vocabulary) + 1, len(labels) + 1))
+        self._table[:-1, :-1] = weights * scales[:, np.newaxis]
+        self._table[:-1, -1] = scales * scales
+        self._missing = len(vocabulary)
         self._bias = bias
+
+    @property
+    def missing_row(self) -> int:
+        """The row that `Scores.rows` holds for a feature the model does not know."""
+        return self._missing
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
@@ -134,22 +144,26 @@ class LinearModel:
         """Number of features the model knows."""
         return len(self._index)
 
+    @property
+    def bias(self) -> FloatArray:
+        """The intercept of every label."""
+        return self._bias
+
     def score(self, features: MessageFeatures) -> Scores:
         """Logits of every label for a message's features; unknown features are ignored."""
-        rows = [row for row in map(self._index.get, features.names) if row is not None]
-        if not rows:
+        names = features.names
+        found = list(map(self._index.get, names, repeat(self._missing, len(names))))
+        rows = np.array(found, dtype=np.intp)
+        totals = np.add.reduce(self._table.take(rows, axis=0), axis=0)
+        squares = float(totals[-1])
+        if squares <= 0.0:
             return Scores(self._bias.copy(), rows)
-        norm = math.sqrt(float(self._squares[rows].sum()))
-        logits = self._scaled[rows].sum(axis=0) / norm + self._bias
-        return Scores(logits, rows)
+        return Scores(totals[:-1] / math.sqrt(squares) + self._bias, rows)
 
-    def strongest(self, scores: Scores, label: Label) -> list[str]:
-        """The message's features that pushed towards `label`, strongest first."""
-        column = self.labels.index(label)
-        weights = self._scaled[scores.rows, column].tolist()
-        # Equal weights are ordered by row, so the result is deterministic.
-        positive = sorted(
-            ((weight, row) for weight, row in zip(weights, scores.rows, strict=True) if weight > 0),
-            reverse=True,
+    def pushes(self, rows: npt.NDArray[np.intp], label: Label, against: Label) -> FloatArray:
+        """How much each feature row pushes towards `label` rather than `against` (scaled)."""
+        pushed: FloatArray = (
+            self._table[rows, self.labels.index(label)]
+            - self._table[rows, self.labels.index(against)]
         )
-        return [self.vocabulary[row] for _, row in positive]
+        return pushed

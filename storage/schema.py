@@ -342,3 +342,15 @@ vote_reminders = Table(
     Column("sent_at", UtcDateTime, nullable=False),
     Column("owners", Integer, nullable=False),
 )
+
+# 0005 (tags): tags set or taken back by /tag and /untag, on top of the config's `tags`.
+tag_overrides = Table(
+    "tag_overrides",
+    metadata,
+    Column("target_kind", String(16), primary_key=True),
+    Column("target_id", String(128), primary_key=True),
+    Column("tag", String(64), primary_key=True),
+    Column("present", Boolean, nullable=False),
+    Column("changed_by", String(128), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)

@@ -160,7 +160,13 @@ class Directory:
         return self._by_platform_chat.get((chat.platform, chat.chat_id))
 
     def bind(self, platform: Platform, chat_id: str, group_id: str) -> None:
-        """Bind a platform chat to a configured group (from `/bind` or a stored binding)."""
+        """Bind a platform chat to a configured group (from `/bind` or a stored binding).
+
+        A group has one chat per platform: binding it elsewhere releases the old chat.
+        """
+        for key, bound in list(self._by_platform_chat.items()):
+            if key[0] is platform and bound.id == group_id and key[1] != chat_id:
+                del self._by_platform_chat[key]
         self._unbound.discard((platform, chat_id))
         self._by_platform_chat[(platform, chat_id)] = self._groups[group_id]
 

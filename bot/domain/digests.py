@@ -16,6 +16,7 @@ from bot.domain.community import Directory, Level, Node, Person, Role
 from bot.domain.rates import Period, RateCounts
 from bot.domain.reminders import QuietHours, SendLedger, SendOutcome, UnitOfWork, at_local
 from bot.domain.visitor_days import VisitorDay
+from bot.domain.votes import Vote
 from bot.errors import NotAllowed
 from bot.events import RequestType
 
@@ -64,7 +65,7 @@ class Digest:
     resolved: tuple[TicketFacts, ...]
     rates: RateCounts
     next_visitor_day: VisitorDay | None
-    votes_in_progress: int | None = None
+    votes_in_progress: tuple[Vote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,14 @@ class RateSource(Protocol):
 
     async def rates(self, node_id: str, period: Period) -> RateCounts:
         """Counts behind the rates for tickets opened at or below a node in the period."""
+        ...
+
+
+class VoteSource(Protocol):
+    """Open votes (storage/votes.py SqlVoteRepository)."""
+
+    async def open_votes(self) -> list[Vote]:
+        """Every open vote, oldest first."""
         ...
 
 
@@ -135,6 +144,7 @@ class DigestService:
         repository: DigestRepository,
         rate_source: RateSource,
         visitor_days: VisitorDays,
+        votes: VoteSource,
         ledger: SendLedger,
         notifier: DigestNotifier,
         unit_of_work: UnitOfWork,
@@ -144,7 +154,7 @@ class DigestService:
         clock: Clock,
     ) -> None:
         self._repository, self._visitor_days, self._ledger = repository, visitor_days, ledger
-        self._rate_source = rate_source
+        self._rate_source, self._votes = rate_source, votes
         self._notifier, self._unit_of_work, self._directory = notifier, unit_of_work, directory
         self._times, self._quiet, self._clock = times, quiet_hours, clock
         self._epoch_at: datetime | None = None
@@ -201,6 +211,16 @@ class DigestService:
             resolved=tuple(f for f in facts if f.resolved_at and start <= f.resolved_at < end),
             rates=await self._rate_source.rates(scope.id, Period(now - RATES_WINDOW, now)),
             next_visitor_day=await self._visitor_days.next_visitor_day(),
+            votes_in_progress=await self._votes_within(scope),
+        )
+
+    async def _votes_within(self, scope: Node) -> tuple[Vote, ...]:
+        """Open votes of groups at or below the scope (a vote's node may have left the config)."""
+        return tuple(
+            vote
+            for vote in await self._votes.open_votes()
+            if self._directory.has_node(vote.node)
+            and self._directory.is_within(vote.node, scope.id)
         )
 
     async def weekly_review_for(self, person: Person) -> WeeklyReview:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from bot.domain.digests import Digest, TicketFacts, WeeklyReview
 from bot.domain.rates import RateCounts
+from bot.domain.votes import Vote, VoteKind
 from bot.events import RequestType
-from handlers.texts.reminders import day_label, next_visitor_day
+from handlers.texts.reminders import day_label, moment_label, next_visitor_day
 from handlers.texts.tickets import TYPE_NAMES
 
 MAX_LISTED = 10
@@ -25,6 +27,8 @@ LATIN_TYPE_NAMES: dict[RequestType, str] = {
 }
 CHART_TITLE = "每日诉求数量（按类型）"
 CHART_TITLE_LATIN = "Requests per day by type"
+CHART_UNIT = "件"
+CHART_UNIT_LATIN = "requests"
 
 
 def _percent(value: Fraction | float | None, empty: str) -> str:
@@ -52,7 +56,13 @@ def _numbers(facts: Iterable[TicketFacts]) -> str:
     return shown + more
 
 
-def digest(report: Digest) -> str:
+def _vote_line(vote: Vote, timezone: ZoneInfo) -> str:
+    kind = "表决" if vote.kind is VoteKind.DECISION else "投票"
+    closes = moment_label(vote.closes_at, timezone)
+    return f"· 第{vote.number}号{kind}：{vote.title}（{closes}截止）"
+
+
+def digest(report: Digest, timezone: ZoneInfo) -> str:
     """The morning digest for one node."""
     new_total = sum(report.new_by_type.values())
     lines = [f"【日报】{report.scope.name} {day_label(report.day)}"]
@@ -70,7 +80,8 @@ def digest(report: Digest) -> str:
         lines.append(f"昨日办结 {len(report.resolved)} 件：{_numbers(report.resolved)}")
     lines.append(f"近30天 {rates_line(report.rates)}")
     if report.votes_in_progress:
-        lines.append(f"进行中的投票 {report.votes_in_progress} 个")
+        lines.append(f"进行中的投票 {len(report.votes_in_progress)} 个：")
+        lines.extend(_vote_line(vote, timezone) for vote in report.votes_in_progress[:MAX_LISTED])
     lines.append(next_visitor_day(report.next_visitor_day))
     return "\n".join(lines)
 

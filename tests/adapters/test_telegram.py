@@ -15,11 +15,9 @@ from aiohttp import ClientSession
 from telegram import Bot, TelegramObject, Update
 
 from bot.adapters.base import DeliveryError
+from bot.adapters.pacing import Pacer, SendSchedule, SendTicket
 from bot.adapters.telegram import (
     BotIdentity,
-    Pacer,
-    SendSchedule,
-    SendTicket,
     TelegramAdapter,
     TelegramOptions,
     normalise_text,

@@ -20,7 +20,11 @@ from .fake_telegram import FakeTelegram, SentMessage
 # From config/demo.toml: the 桃源5幢1单元 stairwell group and two people with Telegram ids.
 STAIRWELL = -1001873204451
 SECRETARY = 510000001
+LEADER = 510000011  # 周楼长, building leader of 桃源5幢1单元
+PROPERTY = 510000031  # 物业王经理, handles repairs in 桃源小区
 RESIDENT = 777001  # not in the config: a resident of the group they write in
+NEIGHBOUR = 777002
+ADMIN = 777003  # a group admin who posts anonymously
 NEW_GROUP = -4242
 REPAIR = "5幢1单元楼道灯坏了，晚上很黑"
 
@@ -37,7 +41,11 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         server.add_group(STAIRWELL, "桃源5幢1单元楼道群", supergroup=True)
         server.add_group(NEW_GROUP, "梅园3幢1单元新群", admins=(SECRETARY,))
         server.add_user(SECRETARY, "陈书记", "chen_shuji")
+        server.add_user(LEADER, "周楼长")
+        server.add_user(PROPERTY, "物业王经理")
         server.add_user(RESIDENT, "王阿姨")
+        server.add_user(NEIGHBOUR, "赵大爷")
+        server.add_user(ADMIN, "群管理员")
         yield server
 
 
@@ -108,8 +116,14 @@ async def test_an_edit_updates_the_ticket_and_opens_no_second_one(
         asked = fake.say(STAIRWELL, RESIDENT, REPAIR)
         await answer_to(fake, STAIRWELL, asked)
         fake.edit(STAIRWELL, asked, "5幢1单元3楼楼道灯坏了，晚上很黑")
-        listing = fake.say(STAIRWELL, SECRETARY, "/工单@LinliTestBot")
-        listed = await answer_to(fake, STAIRWELL, listing)
+        fake.say(STAIRWELL, SECRETARY, "/工单@LinliTestBot")
+        # The list names what neighbours reported: it goes to the secretary privately.
+        await fake.wait_for(
+            lambda: any("待办工单" in m.body for m in fake.sent_to(SECRETARY)),
+            within=10,
+            what="the private listing",
+        )
+        listed = next(m for m in fake.sent_to(SECRETARY) if "待办工单" in m.body)
         tickets = await app.services.tickets.list_active(secretary(app))
     assert [(t.number, t.text) for t in tickets] == [(1001, "5幢1单元3楼楼道灯坏了，晚上很黑")]
     assert "3楼" in listed.body
@@ -197,3 +211,80 @@ async def test_linli_starts_telegram_when_the_token_is_set(
         asked = fake.say(STAIRWELL, RESIDENT, REPAIR)
         answer = await answer_to(fake, STAIRWELL, asked)
     assert "工单号 1001" in answer.body
+
+
+async def test_a_vote_through_buttons(
+    fake: FakeTelegram, settings: Settings, tmp_path: Path
+) -> None:
+    poll = "/vote@LinliTestBot 楼道里装不装感应灯 | 装 | 不装 | 无所谓"
+    async with linli(fake, settings, tmp_path / "linli.db"):
+        opened = await answer_to(fake, STAIRWELL, fake.say(STAIRWELL, LEADER, poll))
+        presses = [
+            fake.press_button(opened, RESIDENT, "2 不装"),
+            fake.press_button(opened, NEIGHBOUR, "1 装"),
+            fake.press_button(opened, ADMIN, "3 无所谓"),
+            fake.press_button(opened, RESIDENT, "1 装"),  # changes their vote
+        ]
+        # Posting anonymously, an admin writes as the group (`sender_chat`): Telegram hides who
+        # it is, so the ballot counts for that shared identity, apart from ADMIN's own press.
+        fake.say_as_anonymous_admin(STAIRWELL, "不装")
+        answered = 1 + len(presses) + 1  # the poll, then one answer per ballot
+        acks = list(await fake.wait_for_sent(answered, within=10))[:answered]
+        closing = fake.say(STAIRWELL, LEADER, "/close 1")
+        await fake.wait_for(
+            lambda: any("第1号投票结果" in m.body for m in fake.sent_to(STAIRWELL)),
+            within=10,
+            what="the result in the group",
+        )
+    assert "第1号投票：楼道里装不装感应灯" in opened.body
+    assert opened.buttons == (
+        ("1 装", "vote:1:1"),
+        ("2 不装", "vote:1:2"),
+        ("3 无所谓", "vote:1:3"),
+    )
+    assert sorted(fake.answered_callbacks) == sorted(presses)  # every button stopped spinning
+    ballots = [m.body for m in acks[1:]]
+    assert sum("已记下您的选择" in b for b in ballots) == 4
+    assert sum("已改为「装」" in b for b in ballots) == 1
+    (result,) = [m for m in fake.sent_to(STAIRWELL) if "第1号投票结果" in m.body]
+    assert result.reply_to_message_id != closing  # a post of its own, not an answer
+    assert "1 装：2票" in result.body
+    assert "2 不装：1票" in result.body
+    assert "3 无所谓：1票" in result.body
+    assert "共 4 人投票" in result.body
+    assert fake.pending_updates == []
+
+
+async def test_a_rating_through_buttons_closes_the_ticket(
+    fake: FakeTelegram, settings: Settings, tmp_path: Path
+) -> None:
+    async with linli(fake, settings, tmp_path / "linli.db") as app:
+        await answer_to(fake, STAIRWELL, fake.say(STAIRWELL, RESIDENT, REPAIR))
+        done = fake.say(PROPERTY, PROPERTY, "/办结 1001 已更换灯泡")
+        await answer_to(fake, PROPERTY, done)
+        await fake.wait_for(lambda: bool(fake.sent_to(RESIDENT)), within=10, what="the question")
+        (question,) = fake.sent_to(RESIDENT)
+        fake.press_button(question, RESIDENT, "满意")
+        await fake.wait_for(lambda: len(fake.sent_to(RESIDENT)) == 2, within=10, what="thanks")
+        view = await app.services.tickets.get(1001, secretary(app))
+    assert "工单 1001" in question.body
+    assert [label for label, _ in question.buttons] == ["满意", "基本满意", "不满意"]
+    assert "已关闭" in fake.sent_to(RESIDENT)[1].body
+    assert len(fake.answered_callbacks) == 1
+    assert view.ticket.state == "closed"
+    assert [e.note for e in view.history if e.kind == "rated"] == ["satisfied"]
+
+
+async def test_a_dissatisfied_rating_through_buttons_reopens_the_ticket(
+    fake: FakeTelegram, settings: Settings, tmp_path: Path
+) -> None:
+    async with linli(fake, settings, tmp_path / "linli.db") as app:
+        await answer_to(fake, STAIRWELL, fake.say(STAIRWELL, RESIDENT, REPAIR))
+        await answer_to(fake, PROPERTY, fake.say(PROPERTY, PROPERTY, "/办结 1001 已更换灯泡"))
+        await fake.wait_for(lambda: bool(fake.sent_to(RESIDENT)), within=10, what="the question")
+        fake.press_button(fake.sent_to(RESIDENT)[0], RESIDENT, "不满意")
+        await fake.wait_for(lambda: len(fake.sent_to(RESIDENT)) == 2, within=10, what="answer")
+        view = await app.services.tickets.get(1001, secretary(app))
+    assert "重新办理" in fake.sent_to(RESIDENT)[1].body
+    assert view.ticket.state not in ("closed", "resolved")
+    assert [e.note for e in view.history if e.kind == "rated"] == ["dissatisfied"]

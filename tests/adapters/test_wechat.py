@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.base import DeliveryError
-from bot.adapters.wechat import (
+from bot.adapters.wechat import WechatAdapter, WechatOptions
+from bot.adapters.wechat_messages import (
     MessageKind,
     RawMessage,
     RecentMessages,
-    WechatAdapter,
-    WechatOptions,
     parse_quote,
     strip_mentions,
     to_incoming,
@@ -437,6 +436,25 @@ async def test_buttons_become_numbered_replies_and_a_number_presses_one(
     vote, elsewhere = sink.messages
     assert (vote.message_id, vote.text, vote.is_button) == (pressed, "vote:7:no", True)
     assert (elsewhere.message_id, elsewhere.text, elsewhere.is_button) == (other, "2", False)
+
+
+async def test_a_number_answers_only_the_last_message_sent_to_the_chat(
+    fake: FakePuppetService, tmp_path: Path
+) -> None:
+    buttons = (Button("满意", "/评价 1001 1"), Button("不满意", "/评价 1001 3"))
+    async with connected(fake, tmp_path) as (adapter, sink):
+        await adapter.send(outgoing("请您评价处理结果：", RESIDENT, buttons=buttons))
+        rated = await fake.say("", RESIDENT, "1")
+        await sink.next_message(1)
+        await adapter.send(
+            outgoing("需要登记为【公共维修】吗？回复 1 确认，回复 2 改为其他类型。", RESIDENT)
+        )
+        confirmed = await fake.say("", RESIDENT, "1")
+        await sink.next_message(2)
+    rating, confirmation = sink.messages
+    assert (rating.message_id, rating.text, rating.is_button) == (rated, "/评价 1001 1", True)
+    assert (confirmation.message_id, confirmation.text) == (confirmed, "1")
+    assert not confirmation.is_button
 
 
 async def test_a_picture_is_sent_before_its_caption(

@@ -27,6 +27,8 @@ from .test_wechat import FakePacingClock, fast_options
 STAIRWELL = "34512098761@chatroom"  # 桃源5幢1单元楼道群
 NEIGHBOURS = "34512098762@chatroom"  # 桃源5幢2单元楼道群
 PROPERTY = "wxid_wang_wuye"  # 物业王经理 (taoyuan)
+LEADER = "wxid_zhou_ty51"  # 周楼长, building leader of 桃源5幢1单元
+LIU = "wxid_liu_ty51"  # 刘阿姨, a resident of 桃源5幢1单元 the config knows
 BOT = "wxid_linli_bot"
 RESIDENT = "wxid_wang_ayi"  # not in the config: a resident of the group they write in
 NEWCOMER = "wxid_li_new"
@@ -41,7 +43,9 @@ async def fake() -> AsyncIterator[FakePuppetService]:
         service.add_contact(RESIDENT, "王阿姨")
         service.add_contact(NEWCOMER, "李新")
         service.add_contact(PROPERTY, "物业王经理")
-        service.add_room(STAIRWELL, "桃源5幢1单元楼道群", [RESIDENT, PROPERTY])
+        service.add_contact(LEADER, "周楼长")
+        service.add_contact(LIU, "刘阿姨")
+        service.add_room(STAIRWELL, "桃源5幢1单元楼道群", [RESIDENT, PROPERTY, LEADER, LIU])
         service.add_room(NEIGHBOURS, "桃源5幢2单元楼道群", [RESIDENT])
         await service.login()
         yield service
@@ -135,6 +139,32 @@ async def test_a_rating_by_number_closes_the_loop(
     assert "回复 1 满意" in question
     assert "1001" in thanks
     assert [e.note for e in view.history if e.kind == "rated"] == [Rating.SATISFIED.value]
+
+
+async def test_a_ballot_by_number_in_a_room_and_privately(
+    fake: FakePuppetService, settings: Settings, tmp_path: Path
+) -> None:
+    poll = "/投票 楼道里装不装感应灯 | 装 | 不装 | 无所谓"
+    async with linli(fake, settings, tmp_path / "linli.db", wechat(fake, tmp_path)):
+        await fake.say(STAIRWELL, LEADER, poll)
+        (opened,) = await answers(fake, STAIRWELL, 1)
+        await fake.say(STAIRWELL, RESIDENT, "2")
+        await fake.say(STAIRWELL, NEWCOMER, "装")
+        await fake.say(STAIRWELL, RESIDENT, "我选1")  # changes their vote
+        await fake.say("", LIU, "3")  # privately to the bot
+        private = await answers(fake, LIU, 1)
+        in_room = await answers(fake, STAIRWELL, 4)
+        await fake.say(STAIRWELL, LEADER, "/结束投票 1")
+        result = (await answers(fake, STAIRWELL, 5))[4]
+    assert "第1号投票：楼道里装不装感应灯" in opened
+    assert "回复 1" in opened and "3 无所谓" in opened
+    assert "已记下您的选择「不装」" in in_room[1]
+    assert "已记下您的选择「装」" in in_room[2]
+    assert "已改为「装」" in in_room[3]
+    assert "已记下您的选择「无所谓」" in private[0]
+    assert "第1号投票结果" in result
+    assert "1 装：2票" in result and "2 不装：0票" in result and "3 无所谓：1票" in result
+    assert "共 3 人投票" in result
 
 
 async def test_a_photo_in_a_room_files_a_ticket_with_the_saved_picture(

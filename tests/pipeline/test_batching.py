@@ -82,3 +82,19 @@ async def test_a_failing_handler_undoes_only_its_own_writes(
     listed = (await app.say("/工单", user="p-sec", chat=None))[0].text
     assert "待办工单 2 件" in listed
     assert "爆了" not in listed
+
+
+async def test_a_cancelled_sender_does_not_stall_the_others(app: AppHarness) -> None:
+    first = asyncio.ensure_future(
+        app.app.pipeline.handle(_message(app, "c1", LIGHT, "u1", "g-ty51"))
+    )
+    second = asyncio.ensure_future(
+        app.app.pipeline.handle(_message(app, "c2", "早上好", "u2", "g-ty52"))
+    )
+    await asyncio.sleep(0)  # both are queued for the writer
+    first.cancel()
+    await asyncio.wait_for(second, timeout=30)
+    later = await app.say("/工单", user="p-sec", chat=None)
+    # The cancelled sender's message still committed: its answer and its ticket are there.
+    assert any("工单号 1001" in m.text for m in later)
+    assert any("待办工单 1 件" in m.text for m in later)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.events import BotRemoved, ChatMigrated, ChatRef, IncomingMessage, Platform, UserRef
@@ -58,3 +59,24 @@ async def test_migration_moves_the_binding_and_removal_stops_it(app: AppHarness)
     await app.app.services.bindings.load()
     assert directory.group_for_chat(ChatRef(Platform.TELEGRAM, "-100999")) is None
     assert directory.group_for_chat(old) is None
+
+
+async def test_rebinding_a_group_releases_its_old_chat(app: AppHarness) -> None:
+    directory = app.app.directory
+    old = ChatRef(Platform.TELEGRAM, "-1001873204451")  # g-ty51 in the demo config
+    await app.app.pipeline.handle(_message("5", "/bind g-ty51", "510000001"))
+    assert directory.group_for_chat(old) is None
+    group = directory.group_for_chat(UNKNOWN)
+    assert group is not None and group.id == "g-ty51"
+    chat = directory.chat_of_group(group, Platform.TELEGRAM)
+    assert chat is not None and chat.chat_id == UNKNOWN.chat_id
+
+
+async def test_a_compound_secretary_cannot_take_over_another_compounds_chat(
+    app: AppHarness,
+) -> None:
+    meiyuan_chat = ChatRef(Platform.TELEGRAM, "-1001873204521")  # g-my21 in the demo config
+    message = replace(_message("6", "/bind g-ty52", "510000002"), chat=meiyuan_chat)
+    await app.app.pipeline.handle(message)  # 510000002 is 李书记 of 桃源小区
+    group = app.app.directory.group_for_chat(meiyuan_chat)
+    assert group is not None and group.id == "g-my21"

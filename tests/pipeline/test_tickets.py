@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from bot.events import Platform
 from handlers.texts import common
+from nlp import Classification, Label, classify
 from tests.fakes import AppHarness
 
 REPAIR = "5幢1单元的电梯又坏了，停在三楼不动，老人上下楼太难了"
@@ -127,3 +132,40 @@ async def test_edit_updates_the_ticket_instead_of_opening_another(app: AppHarnes
     assert "待办工单 1 件" in detail
     shown = (await app.say("/工单 1001", user="p-sec", chat=None))[0].text
     assert "停在五楼" in shown
+
+
+async def test_ticket_list_and_detail_go_privately_even_when_asked_in_a_group(
+    app: AppHarness,
+) -> None:
+    await app.say("楼下饭店的油烟天天往我们楼里灌，投诉多次没人管")
+    listed = await app.say("/工单", user="p-grid")
+    shown = await app.say("/工单 1001", user="p-grid")
+    assert all(not m.chat.is_group and m.chat.chat_id == "p-grid" for m in listed + shown)
+
+
+async def test_chat_that_starts_like_a_command_is_read_as_chat(app: AppHarness) -> None:
+    # Only ticket commands work without a slash, and only with a number right after them.
+    for text in ("提醒5楼的邻居晚上十一点后别再剁肉了，吵得老人睡不着", "统计 一下 谁家要换水表"):
+        assert all("例如" not in m.text and "统计" not in m.text for m in await app.say(text))
+    await app.say(REPAIR)
+    assert "已受理" in (await app.say("受理 1001", user="p-grid", chat=None))[0].text
+
+
+async def test_a_confirmed_report_keeps_its_own_place_and_cues(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = "3栋2单元门口的路灯好像不太亮"
+
+    def unsure_about_the_lamp(text: str) -> Classification:
+        found = classify(text)
+        if text != report:
+            return found
+        return replace(found, label=Label.REPAIR, confidence=0.3, urgent=False)
+
+    monkeypatch.setattr(app.app.pipeline, "_classify", unsure_about_the_lamp)
+    asked = await app.say(report)
+    assert "回复 1 确认" in asked[0].text
+    await app.say("1")
+    detail = (await app.say("/工单 1001", user="p-sec", chat=None))[0].text
+    assert "3栋2单元" in detail
+    assert "识别依据：1" not in detail

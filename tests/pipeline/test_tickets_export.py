@@ -62,9 +62,13 @@ async def test_xlsx_export_of_everything(app: AppHarness, tmp_path: Path) -> Non
     await _two_tickets(app)
     out = tmp_path / "tickets.xlsx"
     assert await _export(tmp_path, out) == 0
-    sheet = load_workbook(out, read_only=True).active
-    assert sheet is not None
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = load_workbook(out, read_only=True)
+    try:
+        sheet = book.active
+        assert sheet is not None
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()  # read-only workbooks keep the file open until closed
     assert [r[0] for r in rows[1:]] == ["1001", "1002"]
 
 

@@ -105,3 +105,39 @@ def test_inference_does_not_import_sklearn() -> None:
         [sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
     assert output.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5栋2单元的电梯又坏了，停在三楼不动",
+        "楼上的狗天天叫，吵得睡不着",
+        "请问老年证在哪里办理？",
+        "建议小区多装几个充电桩",
+        "今晚团购的草莓到了，大家去门口自提",
+    ],
+)
+def test_cues_are_meaningful_words(text: str) -> None:
+    result = classify(text)
+    assert result.cues
+    for cue in result.cues:
+        assert len(cue) >= 2, cue
+        assert cue not in {"的", "了", "不", "栋", "我们", "这个", "一下"}
+        assert cue.lower() in text.lower()
+
+
+def test_fast_segmentation_equals_jieba() -> None:
+    from nlp.tokenizer import default_tokenizer
+
+    tokenizer = default_tokenizer()
+    texts = [
+        "5幢1单元的电梯又坏了，停在三楼不动，老人上下楼太难了",
+        "楼下饭店的油烟天天往我们楼里灌 wifi也连不上 abc123 x9y",
+        "关于××小区路灯长期不亮的反映！！@物业小王 😭🙏 [强]",
+        "化粪池满了 消防通道被堵 高空抛物 加装电梯 网格员",
+        "C.P.U. +1 #3 5-2-301室 100% a_b",
+        "",
+        " \r\n ",
+    ]
+    for text in texts:
+        assert tokenizer.words(text) == tokenizer.jieba_words(text)

@@ -82,3 +82,86 @@ def test_lenient_scoring_accepts_alt(tmp_path: Path) -> None:
     assert evaluation.lenient.accuracy == 0.5
     assert evaluation.lenient.false_ticket_rate == 1.0
     assert evaluation.lenient.miss_rate == 0.0
+
+
+def write_held(path: Path) -> list[str]:
+    """A held-out set with three lines per label, phrased unlike the training corpus."""
+    held = {
+        Label.REPAIR: "路灯又不亮了 电梯按钮失灵 水管漏水好几天",
+        Label.COMPLAINT: "举报饭店油烟 工地半夜施工扰民 投诉物业乱收费了",
+        Label.INCIDENT: "垃圾堆成山 老鼠乱窜 消防通道被堵",
+        Label.DISPUTE: "楼上半夜跺脚 邻居的狗天天叫 楼上漏水到我家了",
+        Label.INQUIRY: "老年证在哪办 医保怎么交 入学要带什么",
+        Label.SUGGESTION: "建议多装长椅 希望增设充电桩 建议组织活动",
+        Label.NONE: "大家早上好呀 今天天气真好 团购的水果到了",
+    }
+    pairs = [(text, label) for label, texts in held.items() for text in texts.split()]
+    rows = [
+        json.dumps({"text": text, "label": label.value, "ambiguous": False, "alt": None})
+        for text, label in pairs
+    ]
+    path.write_text("\n".join(rows), "utf-8")
+    return [text for text, _ in pairs]
+
+
+def test_extra_lines_are_trained_on_and_recorded(tmp_path: Path) -> None:
+    from nlp.corpus import read_examples
+    from nlp.training import train
+
+    corpus = load_corpus(write_corpus(tmp_path / "corpus"))
+    held_path = tmp_path / "held.jsonl"
+    write_held(held_path)
+    extra = read_examples(held_path)
+    plain = train(corpus.examples, seed=7, progress=False)
+    more = train(corpus.examples, seed=7, progress=False, extra=extra, extra_weight=2.0)
+    assert more.model.metadata["extra_examples"] == len(extra)
+    assert plain.model.metadata["extra_examples"] == 0
+    # Words only the extra lines contain reach the vocabulary.
+    assert " 长椅" in more.model.vocabulary
+    # Corpus CV still scores the corpus lines only.
+    assert len(more.cross_validated) == len(corpus.examples)
+
+
+def test_cross_evaluation_never_scores_a_line_it_trained_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nlp.training as training
+    from nlp.corpus import read_examples
+    from nlp.linear import LinearModel
+
+    corpus = load_corpus(write_corpus(tmp_path / "corpus"))
+    held_path = tmp_path / "held.jsonl"
+    texts = write_held(held_path)
+    held = read_examples(held_path)
+    fitted: list[set[str]] = []
+
+    original = training._fit
+
+    def spy(data: training._Data, regularization: float, seed: int) -> LinearModel:
+        fitted.append({name for message in data.features for name in message.names})
+        return original(data, regularization, seed)
+
+    monkeypatch.setattr(training, "_fit", spy)
+    result = training.cross_evaluate(
+        corpus.examples, held, seed=7, folds=3, regularization=10.0, progress=False
+    )
+    assert len(result.predicted) == len(held) and result.folds == 3
+    assert len(fitted) == 3
+    # Each line of the held set is missing from exactly one fold's training data: the fold
+    # that scored it. "邻居的狗天天叫" has words no corpus line has, so its whole-word feature
+    # shows which training sets held it.
+    marker = " 天天"
+    assert "邻居的狗天天叫" in texts
+    assert sum(marker in features for features in fitted) == 2
+
+
+def test_cross_eval_command_reports_pooled_figures(tmp_path: Path) -> None:
+    from nlp.cli import cross_eval_command
+
+    corpus_dir = write_corpus(tmp_path / "corpus")
+    held_path = tmp_path / "held.jsonl"
+    write_held(held_path)
+    report = cross_eval_command(held_path, corpus_dir, folds=3, seed=7)
+    assert "3-fold cross-evaluation" in report
+    assert "lines: 21 (ambiguous: 0)" in report
+    assert "macro-F1      strict" in report
