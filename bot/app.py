@@ -100,7 +100,11 @@ class App:
     async def run_due(self) -> None:
         """Run everything scheduled up to the clock's now (replay ticks and the scheduler)."""
         for job in self.due_jobs:
-            await job()
+            try:
+                await job()
+            except Exception:
+                # As in the live scheduler: one failing job must not stop the others.
+                logger.exception("scheduled job %s failed", getattr(job, "__qualname__", job))
 
     async def deliver(self) -> int:
         """Send everything that is due now on every adapter (used by replays and tests)."""

@@ -59,6 +59,8 @@ class IncomingMessage:
     reply_to_id: str | None = None
     is_edit: bool = False
     is_button: bool = False
+    # The sender is a chat, not a person: an anonymous group admin or a channel (Telegram).
+    sender_is_chat: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,7 +97,13 @@ class LiveScheduler:
     async def run(self, service: Scheduled) -> None:
         """Run one service, then plan its next wake-up; never two runs of one service at once."""
         async with self._locks[service.name]:
-            await service.run_due()
+            try:
+                await service.run_due()
+            except Exception:
+                # The scheduler's own error boundary: one service's failure (a bad row, a
+                # config change that broke a lookup) must not stop the others or this loop;
+                # the safety job retries it every minute, and the log says why.
+                logger.exception("scheduled work of %s failed", service.name)
             await self._plan(service)
 
     async def _plan(self, service: Scheduled) -> None:

@@ -39,7 +39,7 @@ def voter_of(msg: IncomingMessage, ctx: HandlerContext) -> Voter:
         accounts.append((Platform.TELEGRAM, ctx.person.telegram_user_id))
     if ctx.person.wechat_id:
         accounts.append((Platform.WECHAT, ctx.person.wechat_id))
-    return Voter(ctx.person, tuple(dict.fromkeys(accounts)))
+    return Voter(ctx.person, tuple(dict.fromkeys(accounts)), anonymous=msg.sender_is_chat)
 
 
 def _group(msg: IncomingMessage, ctx: HandlerContext) -> Group:

@@ -196,6 +196,7 @@ def _from_message(message: Message, me: BotIdentity, *, is_edit: bool) -> tuple[
             image=image,
             reply_to_id=str(reply.message_id) if reply else None,
             is_edit=is_edit,
+            sender_is_chat=message.sender_chat is not None,
         ),
     )
 

@@ -42,6 +42,9 @@ class Voter:
 
     person: Person
     accounts: tuple[tuple[Platform, str], ...]
+    # Posting as the group or a channel (Telegram's anonymous admins): nobody can tell who
+    # this is, so the ballot cannot be counted (one admin could vote twice, all as one).
+    anonymous: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,6 +222,10 @@ class VoteService:
         channel: BallotChannel,
     ) -> CastBallot:
         """Store one ballot (a button press, or a reply already read) for vote `number`."""
+        if voter.anonymous:
+            raise NotAllowed(
+                "以群或频道身份发的消息无法确认是谁，这一票没有计入，请用个人身份投票。"
+            )
         async with self._unit_of_work.transaction():
             vote = await self._locked(number)
             check_ballot_accepted(vote, choice, self._clock.now())
