@@ -18,6 +18,7 @@ from bot.clock import FakeClock
 from bot.events import ChatRef, IncomingMessage, OutgoingMessage, Platform, UserRef
 from config.environment import Secrets
 from config.settings import Settings
+from handlers.texts.common import with_numbered_choices
 
 MESSAGE_KEYS = {"id", "at", "chat", "user", "name", "text", "image"}
 
@@ -140,11 +141,13 @@ class ReplayAdapter:
 
     async def send(self, message: OutgoingMessage) -> None:
         """Write one output line."""
+        # Buttons become the numbered replies a resident would type, as on WeChat.
+        text = with_numbered_choices(message.text, [b.label for b in message.buttons])
         record = {
             "at": self._clock.now().astimezone(self._settings.timezone).isoformat(),
             "chat": message.chat.chat_id if message.chat.is_group else None,
             "to": None if message.chat.is_group else message.chat.chat_id,
-            "text": message.text,
+            "text": text,
             "reply_to": message.reply_to_id,
         }
         if message.image is not None:

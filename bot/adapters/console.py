@@ -12,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.domain.community import Role
 from bot.events import ChatRef, IncomingMessage, OutgoingMessage, Platform, UserRef
 from config.settings import Settings
+from handlers.texts.common import with_numbered_choices
 
 BOT_NAME = "邻里"
 
@@ -125,7 +126,6 @@ class ConsoleAdapter:
         else:
             header = f"[{local:%m-%d %H:%M}] {BOT_NAME} → 私聊 {self._name(message.chat.chat_id)}"
         self._say("\n" + header)
-        for line in message.text.splitlines():
+        text = with_numbered_choices(message.text, [b.label for b in message.buttons])
+        for line in text.splitlines():
             self._say(f"    {line}")
-        for index, button in enumerate(message.buttons, start=1):
-            self._say(f"    [{index}] {button.label}")

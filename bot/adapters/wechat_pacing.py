@@ -16,6 +16,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.events import Button
+from handlers.texts import common as common_texts
 
 # How many recent grants the pacer remembers for logs, tests and the bench.
 _HISTORY = 1000
@@ -220,7 +221,4 @@ def split_text(text: str, limit: int) -> list[str]:
 
 def with_numbered_choices(text: str, buttons: Sequence[Button]) -> str:
     """WeChat has no buttons: list them as numbered replies under the text."""
-    if not buttons:
-        return text
-    choices = [f"回复 {number} {button.label}" for number, button in enumerate(buttons, 1)]
-    return "\n".join([text, *choices])
+    return common_texts.with_numbered_choices(text, [button.label for button in buttons])

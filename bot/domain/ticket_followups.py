@@ -106,5 +106,7 @@ class TicketFollowups:
         await self._deadlines.cancel(reopened)
         escalated = await self._deadlines.escalate(reopened, None)
         await self._deadlines.schedule_all(escalated)
-        await self._notifier.progress(escalated, await self._parties.of(escalated))
+        # The one who rated hears it in the answer to their rating; the others get the news.
+        others = [p for p in await self._parties.of(escalated) if p.id != person.id]
+        await self._notifier.progress(escalated, others)
         return escalated

@@ -432,7 +432,7 @@ async def test_buttons_become_numbered_replies_and_a_number_presses_one(
         pressed = await fake.say(ROOM, RESIDENT, "2")
         other = await fake.say(OTHER_ROOM, RESIDENT, "2")
         await sink.next_message(2)
-    assert fake.texts_to(ROOM) == ["是否同意更换电梯？\n回复 1 同意\n回复 2 反对"]
+    assert fake.texts_to(ROOM) == ["是否同意更换电梯？\n回复 1 同意，回复 2 反对"]
     vote, elsewhere = sink.messages
     assert (vote.message_id, vote.text, vote.is_button) == (pressed, "vote:7:no", True)
     assert (elsewhere.message_id, elsewhere.text, elsewhere.is_button) == (other, "2", False)
@@ -608,7 +608,10 @@ def test_split_text() -> None:
 def test_numbered_choices() -> None:
     assert with_numbered_choices("请评价", ()) == "请评价"
     text = with_numbered_choices("请评价", (Button("满意", "a"), Button("不满意", "b")))
-    assert text == "请评价\n回复 1 满意\n回复 2 不满意"
+    assert text == "请评价\n回复 1 满意，回复 2 不满意"
+    # A vote lists its options in its own text: no second list under it.
+    vote = with_numbered_choices("1 装  2 不装", (Button("1 装", "v:1"), Button("2 不装", "v:2")))
+    assert vote == "1 装  2 不装"
 
 
 def test_options_need_a_token_and_a_host_port_endpoint(tmp_path: Path) -> None:

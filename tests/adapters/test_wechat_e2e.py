@@ -157,7 +157,7 @@ async def test_a_ballot_by_number_in_a_room_and_privately(
         await fake.say(STAIRWELL, LEADER, "/结束投票 1")
         result = (await answers(fake, STAIRWELL, 5))[4]
     assert "第1号投票：楼道里装不装感应灯" in opened
-    assert "回复 1" in opened and "3 无所谓" in opened
+    assert "请回复选项数字投票" in opened and "3 无所谓" in opened  # listed once, by the vote
     assert "已记下您的选择「不装」" in in_room[1]
     assert "已记下您的选择「装」" in in_room[2]
     assert "已改为「装」" in in_room[3]
