@@ -11,9 +11,17 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from nlp.corpus import Corpus, CorpusError, Example, load_corpus, read_examples
+from nlp.corpus import (
+    Corpus,
+    CorpusError,
+    Example,
+    corpus_fingerprint,
+    load_corpus,
+    read_examples,
+    sorted_examples,
+)
 from nlp.evaluation import evaluate, format_evaluation
-from nlp.intents import classify
+from nlp.intents import classify, default_model
 from nlp.linear import default_model_path
 
 DEFAULT_SEED = 13
@@ -122,7 +130,15 @@ def eval_command(path: Path) -> str:
     """Classify every line of a labelled JSONL file and return the evaluation report."""
     examples = read_examples(path)
     predicted = [classify(example.text).label for example in examples]
-    return f"{path}\n" + format_evaluation(evaluate(examples, predicted))
+    header = f"{path}\n"
+    trained_on = default_model().metadata.get("extra_sha256")
+    if trained_on and trained_on == corpus_fingerprint(sorted_examples(examples)):
+        header += (
+            "NOTE: the model was trained on this very file (linli train --with), so these "
+            "figures are in-sample and say nothing; `linli eval --cross FILE` scores each line "
+            "with a model that never saw it.\n"
+        )
+    return header + format_evaluation(evaluate(examples, predicted))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,9 @@ Training lines are {"text", "label", "urgent", "note"?}; evaluation lines may al
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +103,16 @@ def load_corpus(corpus_dir: Path) -> Corpus:
     kept.sort(key=lambda example: (example.label.value, normalize(example.text)))
     duplicates = total - len(kept) - sum(len(by_text[text]) for text in conflicts)
     return Corpus(tuple(kept), duplicates, tuple(sorted(conflicts)))
+
+
+def sorted_examples(examples: Sequence[Example]) -> list[Example]:
+    """Examples in (label, text) order: files come in any order, the fit must not depend on it."""
+    return sorted(examples, key=lambda example: (example.label.value, example.text))
+
+
+def corpus_fingerprint(examples: Sequence[Example]) -> str:
+    """SHA-256 over the sorted (label, text) pairs the model was trained on."""
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(f"{example.label.value}\t{example.text}\n".encode())
+    return digest.hexdigest()

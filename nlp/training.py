@@ -8,7 +8,6 @@ folds, each fold predicted by a model that never saw it.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from tqdm import tqdm
 
-from nlp.corpus import Example
+from nlp.corpus import Example, corpus_fingerprint, sorted_examples
 from nlp.features import (
     CATEGORY_PREFIX,
     STRONG_CATEGORY_PREFIX,
@@ -209,19 +208,6 @@ def _cross_validate(
     return best[1], best[2]
 
 
-def corpus_fingerprint(examples: Sequence[Example]) -> str:
-    """SHA-256 over the sorted (label, text) pairs the model was trained on."""
-    digest = hashlib.sha256()
-    for example in examples:
-        digest.update(f"{example.label.value}\t{example.text}\n".encode())
-    return digest.hexdigest()
-
-
-def _sorted(examples: Sequence[Example]) -> list[Example]:
-    # Extra files come in any order; sorting keeps the fit independent of it.
-    return sorted(examples, key=lambda example: (example.label.value, example.text))
-
-
 def train(
     examples: Sequence[Example],
     *,
@@ -238,7 +224,7 @@ def train(
     if len({example.label for example in [*examples, *extra]}) < 2:
         raise ValueError("the corpus needs examples of at least two labels")
     corpus = _data(examples, 1.0, progress=progress)
-    extra_data = _data(_sorted(extra), extra_weight, progress=progress) if extra else None
+    extra_data = _data(sorted_examples(extra), extra_weight, progress=progress) if extra else None
     regularization, predicted = _cross_validate(corpus, extra_data, seed=seed, progress=progress)
     everything = corpus + extra_data if extra_data is not None else corpus
     fitted = _fit(everything, regularization, seed)
@@ -255,7 +241,7 @@ def train(
         "corpus_sha256": corpus_fingerprint(examples),
         "extra_examples": len(extra),
         "extra_weight": extra_weight if extra else 0.0,
-        "extra_sha256": corpus_fingerprint(_sorted(extra)) if extra else "",
+        "extra_sha256": corpus_fingerprint(sorted_examples(extra)) if extra else "",
     }
     model = LinearModel(
         labels=fitted.labels,

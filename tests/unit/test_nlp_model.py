@@ -141,3 +141,21 @@ def test_fast_segmentation_equals_jieba() -> None:
     ]
     for text in texts:
         assert tokenizer.words(text) == tokenizer.jieba_words(text)
+
+
+def test_eval_warns_when_the_model_was_trained_on_the_scored_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nlp.cli import eval_command
+    from nlp.corpus import corpus_fingerprint, read_examples, sorted_examples
+    from nlp.intents import default_model
+
+    scored = tmp_path / "scored.jsonl"
+    scored.write_text(
+        '{"text": "5栋电梯坏了", "label": "repair"}\n{"text": "早上好", "label": "none"}\n',
+        encoding="utf-8",
+    )
+    assert "NOTE" not in eval_command(scored)
+    fingerprint = corpus_fingerprint(sorted_examples(read_examples(scored)))
+    monkeypatch.setitem(default_model().metadata, "extra_sha256", fingerprint)
+    assert "in-sample" in eval_command(scored)
