@@ -14,10 +14,9 @@ from pathlib import Path
 from config.environment import Secrets, resolve_config_path
 from config.reader import ConfigError
 from config.settings import Settings, load_settings
+from nlp import commands as nlp_commands
 
 EXIT_BAD_INPUT = 2
-MODEL_PATH = Path(__file__).resolve().parent.parent / "nlp" / "model" / "classifier.npz"
-NLP_COMMANDS = ("train", "classify", "eval")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,31 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("scenario", type=Path)
     replay.add_argument("--config")
     replay.add_argument("--db", type=Path, help="SQLite file to use (default: a fresh temp file)")
-    train = commands.add_parser("train", help="rebuild the classifier model from the corpus")
-    train.add_argument("--corpus", type=Path, default=Path("corpus"))
-    train.add_argument("--out", type=Path, default=MODEL_PATH)
-    train.add_argument("--seed", type=int, default=13)
-    train.add_argument(
-        "--with",
-        dest="extra",
-        type=Path,
-        action="append",
-        default=[],
-        help="extra labelled JSONL to train on as well (repeatable)",
-    )
-    train.add_argument("--extra-weight", type=float, default=4.0)
-    classify = commands.add_parser("classify", help="classify texts, one JSON line each")
-    classify.add_argument("file", nargs="?", type=Path, help="input file (default: stdin)")
-    classify.add_argument("--jsonl", action="store_true", help="input lines are JSON with text")
-    evaluate = commands.add_parser("eval", help="evaluate the classifier on a labelled JSONL")
-    evaluate.add_argument("file", type=Path)
-    evaluate.add_argument(
-        "--cross",
-        action="store_true",
-        help="train on the corpus plus the other folds of FILE, score each fold",
-    )
-    evaluate.add_argument("--folds", type=int, default=5)
-    evaluate.add_argument("--corpus", type=Path, default=Path("corpus"))
+    nlp_commands.add_commands(commands)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
@@ -149,43 +124,13 @@ async def _db_upgrade(settings: Settings) -> None:
     print(f"database {settings.storage.database} is at revision {revision}")
 
 
-def _nlp_command(args: argparse.Namespace) -> int:
-    """`linli train|classify|eval`: no config needed, only the corpus or the texts."""
-    from nlp.cli import classify_command, cross_eval_command, eval_command, train_command
-    from nlp.corpus import CorpusError
-
-    try:
-        if args.command == "train":
-            return train_command(
-                args.corpus,
-                args.out,
-                seed=args.seed,
-                extra=args.extra,
-                extra_weight=args.extra_weight,
-            )
-        if args.command == "eval" and args.cross:
-            print(cross_eval_command(args.file, args.corpus, folds=args.folds))
-            return 0
-        if args.command == "eval":
-            print(eval_command(args.file))
-            return 0
-        source = args.file.open(encoding="utf-8") if args.file else sys.stdin
-        with source:
-            for line in classify_command(source, jsonl=args.jsonl):
-                print(line)
-    except (CorpusError, OSError) as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `linli` command; returns the exit code."""
     # python-telegram-bot 22 warns inside its own RetryAfter unless opted in to timedeltas.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
-    if args.command in NLP_COMMANDS:
-        return _nlp_command(args)
+    if args.command in nlp_commands.COMMANDS:
+        return nlp_commands.run_command(args)
     try:
         settings = _settings(args.path if args.command == "check-config" else args.config)
     except ConfigError as error:

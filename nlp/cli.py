@@ -1,7 +1,7 @@
 """Command functions behind `linli train`, `linli classify` and `linli eval`.
 
-The lead's CLI parses arguments and calls these; they print (train) or return text.
-`python -m nlp` runs them too, with every option (see `main`).
+`nlp/commands.py` declares their arguments for the `linli` command and calls these; they
+print (train) or return text.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from nlp.commands import DEFAULT_SEED
 from nlp.corpus import (
     Corpus,
     CorpusError,
@@ -22,9 +23,6 @@ from nlp.corpus import (
 )
 from nlp.evaluation import evaluate, format_evaluation
 from nlp.intents import classify, default_model
-from nlp.linear import default_model_path
-
-DEFAULT_SEED = 13
 
 
 def _load_training(corpus_dir: Path, extra: Sequence[Path]) -> tuple[Corpus, list[Example]]:
@@ -139,70 +137,3 @@ def eval_command(path: Path) -> str:
             "with a model that never saw it.\n"
         )
     return header + format_evaluation(evaluate(examples, predicted))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m nlp train|eval|classify` with every option of the commands above."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m nlp", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="rebuild the classifier model from the corpus")
-    train.add_argument("--corpus", type=Path, default=Path("corpus"))
-    train.add_argument("--out", type=Path, default=default_model_path())
-    train.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    train.add_argument(
-        "--with",
-        dest="extra",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE.jsonl",
-        help="extra labelled lines to train on (repeatable)",
-    )
-    train.add_argument("--extra-weight", type=float, help="weight of an extra line")
-    evaluate_parser = commands.add_parser("eval", help="evaluate on a labelled JSONL")
-    evaluate_parser.add_argument("file", type=Path)
-    evaluate_parser.add_argument(
-        "--cross",
-        action="store_true",
-        help="k-fold: train on corpus + the other folds of FILE, score the held-out fold",
-    )
-    evaluate_parser.add_argument("--folds", type=int, default=5)
-    evaluate_parser.add_argument("--corpus", type=Path, default=Path("corpus"))
-    evaluate_parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    evaluate_parser.add_argument("--extra-weight", type=float)
-    classify_parser = commands.add_parser("classify", help="classify texts, one JSON line each")
-    classify_parser.add_argument("file", nargs="?", type=Path)
-    classify_parser.add_argument("--jsonl", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "train":
-            return train_command(
-                args.corpus,
-                args.out,
-                seed=args.seed,
-                extra=args.extra,
-                extra_weight=args.extra_weight,
-            )
-        if args.command == "eval":
-            if args.cross:
-                report = cross_eval_command(
-                    args.file,
-                    args.corpus,
-                    folds=args.folds,
-                    seed=args.seed,
-                    extra_weight=args.extra_weight,
-                )
-            else:
-                report = eval_command(args.file)
-            print(report)
-            return 0
-        source = args.file.open(encoding="utf-8") if args.file else sys.stdin
-        with source:
-            for line in classify_command(source, jsonl=args.jsonl):
-                print(line)
-    except (CorpusError, OSError) as error:
-        print(str(error), file=sys.stderr)
-        return 2
-    return 0
