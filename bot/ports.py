@@ -8,15 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.domain.units import UnitOfWork
 from bot.events import Platform
 
 
-class Transactions(Protocol):
-    """The unit of work: `transaction()` for everything, `savepoint()` around a handler."""
-
-    def transaction(self) -> AbstractAsyncContextManager[object]:
-        """One transaction; repositories called inside it join it."""
-        ...
+class Transactions(UnitOfWork, Protocol):
+    """The unit of work, plus `savepoint()` around a handler that may fail on its own."""
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A nested transaction, rolled back alone if its block fails."""

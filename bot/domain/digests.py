@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.community import Directory, Level, Node, Person, Role
 from bot.domain.rates import Period, RateCounts
-from bot.domain.reminders import QuietHours, SendLedger, SendOutcome, UnitOfWork, at_local
+from bot.domain.reminders import QuietHours, SendLedger, SendOutcome, at_local
+from bot.domain.units import UnitOfWork
 from bot.domain.visitor_days import VisitorDay
 from bot.domain.votes import Vote
 from bot.errors import NotAllowed

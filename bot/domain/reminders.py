@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.community import Directory, Group, Level, Person, Role
+from bot.domain.units import UnitOfWork
 from bot.errors import InvalidInput, NotAllowed, NotFound
 
 # A reminder occurrence missed (bot down) by more than this is skipped, with a note instead.
@@ -22,14 +22,6 @@ LATE_LIMIT = timedelta(hours=12)
 
 
 # -- what every schedule shares ------------------------------------------------------------------
-class UnitOfWork(Protocol):
-    """The database transaction (storage/db.py Database): repositories called inside join it."""
-
-    def transaction(self) -> AbstractAsyncContextManager[object]:
-        """One transaction; the ledger claim and the outbox rows commit together."""
-        ...
-
-
 class SendOutcome(StrEnum):
     """What happened to one scheduled send."""
 

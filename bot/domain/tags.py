@@ -14,7 +14,8 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.community import Directory, Group, Node, Person, Role
-from bot.domain.reminders import QuietHours, UnitOfWork
+from bot.domain.reminders import QuietHours
+from bot.domain.units import UnitOfWork
 from bot.errors import InvalidInput, NotAllowed
 
 CONFIRM_WITHIN = timedelta(minutes=10)

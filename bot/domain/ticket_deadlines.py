@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
-from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.community import Directory, Level, Node, Person, Role
@@ -29,6 +28,7 @@ from bot.domain.ticket_rules import (
     TicketPolicy,
     TicketState,
 )
+from bot.domain.units import UnitOfWork
 
 # Who answers for a level of the tree when a ticket is escalated to it.
 ESCALATION_ROLES = {
@@ -38,10 +38,6 @@ ESCALATION_ROLES = {
 }
 ALL_KINDS = frozenset(DueKind)
 BATCH = 200
-
-
-class _Transactions(Protocol):
-    def transaction(self) -> AbstractAsyncContextManager[object]: ...
 
 
 class DeadlineKeeper:
@@ -55,7 +51,7 @@ class DeadlineKeeper:
         notifier: TicketNotifier,
         clock: Clock,
         parties: TicketParties,
-        transactions: _Transactions | None,
+        transactions: UnitOfWork | None,
     ) -> None:
         self._tickets, self._directory, self._policy = tickets, directory, policy
         self._notifier, self._clock, self._parties = notifier, clock, parties

@@ -6,10 +6,8 @@ a history (accept, resolve, refer, assign, visit, merge, split) and delegates op
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime
-from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.community import Directory, Node, Person, Role
@@ -42,6 +40,7 @@ from bot.domain.ticket_rules import (
     TicketPolicy,
     TicketState,
 )
+from bot.domain.units import UnitOfWork
 from bot.errors import Conflict, InvalidInput, NotAllowed
 from bot.events import ChatRef, RequestType
 
@@ -70,12 +69,7 @@ __all__ = [
 ]
 
 
-class Transactions(Protocol):
-    """The unit of work: everything one due action causes commits together."""
-
-    def transaction(self) -> AbstractAsyncContextManager[object]:
-        """One transaction; repositories called inside it join it."""
-        ...
+Transactions = UnitOfWork
 
 
 class TicketService:

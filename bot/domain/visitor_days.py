@@ -17,10 +17,10 @@ from bot.domain.reminders import (
     QuietHours,
     SendLedger,
     SendOutcome,
-    UnitOfWork,
     at_local,
     month_day,
 )
+from bot.domain.units import UnitOfWork
 from bot.errors import InvalidInput, NotAllowed
 
 # How far back run_due looks for reminders it has not handled (a longer outage is skipped).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -184,14 +183,6 @@ class ExportRow:
             canonical_instant(self.cast_at),
             self.channel.value,
         ]
-
-
-class UnitOfWork(Protocol):
-    """The database transaction: repositories called inside join it (storage/db.py)."""
-
-    def transaction(self) -> AbstractAsyncContextManager[object]:
-        """One transaction; the ballot, its audit record and its answer commit together."""
-        ...
 
 
 class VoteRepository(Protocol):

@@ -10,11 +10,11 @@ from bot.clock import Clock
 from bot.domain.audit import AuditEvent, diff_ballots, recount, verify_chain, vote_definition
 from bot.domain.community import Directory
 from bot.domain.owners import Register
+from bot.domain.units import UnitOfWork
 from bot.domain.vote_ports import (
     ExportRow,
     RegisterImport,
     RegisterRepository,
-    UnitOfWork,
     VerifyReport,
     VoteRepository,
     VoteTally,

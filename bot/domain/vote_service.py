@@ -19,6 +19,7 @@ from bot.domain.audit import (
 )
 from bot.domain.community import Directory, Group, Level, Person, Role
 from bot.domain.owners import Owner, Register
+from bot.domain.units import UnitOfWork
 from bot.domain.vote_commands import (
     DecisionCommand,
     PaperBallotCommand,
@@ -35,7 +36,6 @@ from bot.domain.vote_ports import (
     RegisterRepository,
     StoredBallot,
     StoredRegister,
-    UnitOfWork,
     VerifyReport,
     VoteNotifier,
     Voter,
