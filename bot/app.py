@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
 import nlp
 from bot.adapters.base import Adapter
@@ -15,9 +16,11 @@ from bot.context import Services
 from bot.domain.bindings import BindingService
 from bot.domain.community import Directory
 from bot.domain.conversations import ConversationService
-from bot.domain.reminders import QuietHours
+from bot.domain.digests import DigestService, DigestTimes, RateSource
+from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.tags import TagService
 from bot.domain.tickets import Deadlines, TicketPolicy, TicketService
+from bot.domain.visitor_days import VisitorDayRules, VisitorDayService
 from bot.domain.vote_service import VoteService
 from bot.events import Platform, RequestType
 from bot.notifier import Notifier
@@ -25,19 +28,24 @@ from bot.outbox import Dispatcher, Outbox
 from bot.pipeline import Pipeline
 from bot.platform_events import PlatformEventHandler
 from bot.router import RouteTable
-from bot.scheduler import LiveScheduler, Scheduled, build_schedules
+from bot.scheduler import LiveScheduler, Scheduled
 from bot.vote_notifier import VoteMessages
 from config.environment import Secrets
 from config.settings import Settings
+from config.visitor_days import HolidayPolicy
 from handlers import all_routers
+from handlers.digests import DigestMessages
+from handlers.reminders import ReminderMessages, ScheduledMessages
 from handlers.texts import tags as tag_texts
 from storage.bindings import SqlBindingRepository
 from storage.conversations import SqlConversationRepository
 from storage.db import Database
+from storage.digests import SqlDigestRepository
 from storage.messages import SqlInboxRepository
 from storage.migrate import upgrade
 from storage.outbox import SqlOutboxRepository
 from storage.owners import SqlRegisterRepository
+from storage.reminders import SqlDutyRepository, SqlReminderRepository, SqlSendLedger
 from storage.tags import SqlTagRepository
 from storage.tickets import SqlTicketRepository
 from storage.votes import SqlVoteRepository
@@ -149,6 +157,83 @@ class App:
                     senders.cancel()
         finally:
             await self.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class Schedules:
+    """The schedule services of one app."""
+
+    reminders: ReminderService
+    visitor_days: VisitorDayService
+    digests: DigestService
+
+    @property
+    def all(self) -> tuple[Scheduled, ...]:
+        """In the order they run at each tick."""
+        return (self.visitor_days, self.reminders, self.digests)
+
+
+def visitor_day_rules(settings: Settings) -> VisitorDayRules:
+    """[visitor_days] in domain terms."""
+    config = settings.visitor_days
+    duty: dict[date, tuple[str, ...]] = {}
+    for entry in config.duty:
+        duty[entry.date] = (*duty.get(entry.date, ()), entry.name)
+    return VisitorDayRules(
+        days=config.days,
+        start=config.start,
+        end=config.end,
+        place=config.place,
+        remind_day_before=config.remind_day_before,
+        remind_same_day=config.remind_same_day,
+        levels=config.levels,
+        holidays=frozenset(config.holidays),
+        move_off_holidays=config.holiday_policy is HolidayPolicy.NEXT_WORKDAY,
+        duty=duty,
+    )
+
+
+def build_schedules(
+    settings: Settings,
+    database: Database,
+    directory: Directory,
+    outbox: Outbox,
+    platforms: Sequence[Platform],
+    clock: Clock,
+    rates: RateSource,
+) -> Schedules:
+    """Construct the reminder, visitor-day and digest services (called by `build_app`)."""
+    quiet = QuietHours(settings.quiet_hours.start, settings.quiet_hours.end, settings.timezone)
+    ledger = SqlSendLedger(database)
+    messages = ScheduledMessages(outbox, directory, platforms)
+    notifier = ReminderMessages(messages, directory, settings.timezone)
+    visitor_days = VisitorDayService(
+        visitor_day_rules(settings),
+        SqlDutyRepository(database),
+        ledger,
+        notifier,
+        database,
+        directory,
+        quiet,
+        clock,
+    )
+    reminders = ReminderService(
+        SqlReminderRepository(database), ledger, notifier, database, directory, quiet, clock
+    )
+    digests = DigestService(
+        SqlDigestRepository(database),
+        rates,
+        visitor_days,
+        SqlVoteRepository(database),
+        ledger,
+        DigestMessages(messages, settings.storage.data_dir / "charts", settings.timezone),
+        database,
+        directory,
+        DigestTimes(settings.digests.time, settings.digests.weekly_review_weekday),
+        quiet,
+        clock,
+    )
+    return Schedules(reminders=reminders, visitor_days=visitor_days, digests=digests)
 
 
 def build_app(

@@ -1,4 +1,4 @@
-"""The live scheduler (APScheduler 3, in-memory job store only) and the schedule services it runs.
+"""The live scheduler (APScheduler 3, in-memory job store only) that wakes the schedule services.
 
 The database says what is due; jobs only wake the services up. Each service gets one date job
 (`due:{name}`) at its next due instant, re-planned after every run, and a safety job runs every
@@ -11,8 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -20,22 +19,6 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-
-from bot.clock import Clock
-from bot.domain.community import Directory
-from bot.domain.digests import DigestService, DigestTimes, RateSource
-from bot.domain.reminders import QuietHours, ReminderService
-from bot.domain.visitor_days import VisitorDayRules, VisitorDayService
-from bot.events import Platform
-from bot.outbox import Outbox
-from config.settings import Settings
-from config.visitor_days import HolidayPolicy
-from handlers.digests import DigestMessages
-from handlers.reminders import ReminderMessages, ScheduledMessages
-from storage.db import Database
-from storage.digests import SqlDigestRepository
-from storage.reminders import SqlDutyRepository, SqlReminderRepository, SqlSendLedger
-from storage.votes import SqlVoteRepository
 
 logger = logging.getLogger(__name__)
 SAFETY_JOB_ID = "due:safety"
@@ -133,80 +116,3 @@ class LiveScheduler:
         for lock in list(self._locks.values()):
             async with lock:
                 pass
-
-
-@dataclass(frozen=True, slots=True)
-class Schedules:
-    """The schedule services of one app."""
-
-    reminders: ReminderService
-    visitor_days: VisitorDayService
-    digests: DigestService
-
-    @property
-    def all(self) -> tuple[Scheduled, ...]:
-        """In the order they run at each tick."""
-        return (self.visitor_days, self.reminders, self.digests)
-
-
-def visitor_day_rules(settings: Settings) -> VisitorDayRules:
-    """[visitor_days] in domain terms."""
-    config = settings.visitor_days
-    duty: dict[date, tuple[str, ...]] = {}
-    for entry in config.duty:
-        duty[entry.date] = (*duty.get(entry.date, ()), entry.name)
-    return VisitorDayRules(
-        days=config.days,
-        start=config.start,
-        end=config.end,
-        place=config.place,
-        remind_day_before=config.remind_day_before,
-        remind_same_day=config.remind_same_day,
-        levels=config.levels,
-        holidays=frozenset(config.holidays),
-        move_off_holidays=config.holiday_policy is HolidayPolicy.NEXT_WORKDAY,
-        duty=duty,
-    )
-
-
-def build_schedules(
-    settings: Settings,
-    database: Database,
-    directory: Directory,
-    outbox: Outbox,
-    platforms: Sequence[Platform],
-    clock: Clock,
-    rates: RateSource,
-) -> Schedules:
-    """Construct the reminder, visitor-day and digest services (called by `build_app`)."""
-    quiet = QuietHours(settings.quiet_hours.start, settings.quiet_hours.end, settings.timezone)
-    ledger = SqlSendLedger(database)
-    messages = ScheduledMessages(outbox, directory, platforms)
-    notifier = ReminderMessages(messages, directory, settings.timezone)
-    visitor_days = VisitorDayService(
-        visitor_day_rules(settings),
-        SqlDutyRepository(database),
-        ledger,
-        notifier,
-        database,
-        directory,
-        quiet,
-        clock,
-    )
-    reminders = ReminderService(
-        SqlReminderRepository(database), ledger, notifier, database, directory, quiet, clock
-    )
-    digests = DigestService(
-        SqlDigestRepository(database),
-        rates,
-        visitor_days,
-        SqlVoteRepository(database),
-        ledger,
-        DigestMessages(messages, settings.storage.data_dir / "charts", settings.timezone),
-        database,
-        directory,
-        DigestTimes(settings.digests.time, settings.digests.weekly_review_weekday),
-        quiet,
-        clock,
-    )
-    return Schedules(reminders=reminders, visitor_days=visitor_days, digests=digests)
