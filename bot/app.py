@@ -35,7 +35,7 @@ from config.settings import Settings
 from config.visitor_days import HolidayPolicy
 from handlers import all_routers
 from handlers.digests import DigestMessages
-from handlers.reminders import ReminderMessages, ScheduledMessages
+from handlers.reminders import ReminderMessages
 from handlers.texts import tags as tag_texts
 from storage.bindings import SqlBindingRepository
 from storage.conversations import SqlConversationRepository
@@ -205,8 +205,7 @@ def build_schedules(
     """Construct the reminder, visitor-day and digest services (called by `build_app`)."""
     quiet = QuietHours(settings.quiet_hours.start, settings.quiet_hours.end, settings.timezone)
     ledger = SqlSendLedger(database)
-    messages = ScheduledMessages(outbox, directory, platforms)
-    notifier = ReminderMessages(messages, directory, settings.timezone)
+    notifier = ReminderMessages(outbox, directory, settings.timezone)
     visitor_days = VisitorDayService(
         visitor_day_rules(settings),
         SqlDutyRepository(database),
@@ -226,7 +225,7 @@ def build_schedules(
         visitor_days,
         SqlVoteRepository(database),
         ledger,
-        DigestMessages(messages, settings.storage.data_dir / "charts", settings.timezone),
+        DigestMessages(outbox, settings.storage.data_dir / "charts", settings.timezone),
         database,
         directory,
         DigestTimes(settings.digests.time, settings.digests.weekly_review_weekday),

@@ -115,19 +115,28 @@ class Outbox:
         prefer: Platform | None = None,
         avoid: Platform | None = None,
         buttons: tuple[Button, ...] = (),
+        image: str | None = None,
+        not_before_at: datetime | None = None,
     ) -> bool:
         """Message someone privately on the platform they can be reached on; False if none."""
         chat = self._address(person, prefer, avoid)
         if chat is None:
             logger.warning("person %s cannot be reached on any connected platform", person.id)
             return False
-        await self.put(
-            OutboxEntry(chat=chat, text=text, person_id=person.id, urgent=urgent, buttons=buttons)
+        entry = OutboxEntry(
+            chat=chat, text=text, person_id=person.id, urgent=urgent, buttons=buttons, image=image
         )
+        await self.put(entry, not_before_at)
         return True
 
     async def to_group(
-        self, group: Group, text: str, *, urgent: bool = False, buttons: tuple[Button, ...] = ()
+        self,
+        group: Group,
+        text: str,
+        *,
+        urgent: bool = False,
+        buttons: tuple[Button, ...] = (),
+        not_before_at: datetime | None = None,
     ) -> bool:
         """Post in a group on every platform it is bound to; False if it is bound nowhere."""
         posted = False
@@ -137,8 +146,10 @@ class Outbox:
                 entry = OutboxEntry(
                     chat=chat, text=text, group_id=group.id, urgent=urgent, buttons=buttons
                 )
-                await self.put(entry)
+                await self.put(entry, not_before_at)
                 posted = True
+        if not posted:
+            logger.warning("group %s is not bound on any connected platform", group.id)
         return posted
 
     def _address(

@@ -19,9 +19,9 @@ from bot.context import HandlerContext
 from bot.domain.community import Person
 from bot.domain.digests import Digest, WeeklyReview
 from bot.events import IncomingMessage
+from bot.outbox import Outbox
 from bot.replies import Reply
 from bot.router import Match, Router
-from handlers.reminders import ScheduledMessages
 from handlers.texts import digests as texts
 from handlers.texts.tickets import TYPE_NAMES
 
@@ -135,12 +135,14 @@ async def render_chart(review: WeeklyReview, charts_dir: Path) -> Path:
 class DigestMessages:
     """Implements DigestNotifier: renders digests and stores them for private delivery."""
 
-    def __init__(self, messages: ScheduledMessages, charts_dir: Path, timezone: ZoneInfo) -> None:
+    def __init__(self, messages: Outbox, charts_dir: Path, timezone: ZoneInfo) -> None:
         self._messages, self._charts_dir, self._timezone = messages, charts_dir, timezone
 
     async def digest(self, person: Person, digest: Digest, not_before_at: datetime) -> None:
         """The morning digest."""
-        await self._messages.to_person(person, texts.digest(digest, self._timezone), not_before_at)
+        await self._messages.to_person(
+            person, texts.digest(digest, self._timezone), not_before_at=not_before_at
+        )
 
     async def weekly_review(
         self, person: Person, review: WeeklyReview, not_before_at: datetime
@@ -148,5 +150,5 @@ class DigestMessages:
         """The review text with the chart attached as an image."""
         chart = await render_chart(review, self._charts_dir)
         await self._messages.to_person(
-            person, texts.weekly_review(review), not_before_at, image=str(chart)
+            person, texts.weekly_review(review), not_before_at=not_before_at, image=str(chart)
         )

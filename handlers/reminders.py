@@ -15,8 +15,8 @@ from bot.domain.community import Directory, Group, Person
 from bot.domain.reminders import Reminder, ReminderRequest
 from bot.domain.visitor_days import VisitorDay, VisitorReminderKind
 from bot.errors import InvalidInput, NotAllowed
-from bot.events import ChatRef, IncomingMessage, Platform
-from bot.outbox import Outbox, OutboxEntry
+from bot.events import IncomingMessage
+from bot.outbox import Outbox
 from bot.replies import Reply
 from bot.router import Match, Router
 from handlers.texts import reminders as texts
@@ -73,50 +73,10 @@ async def set_duty(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> R
     return Reply(texts.duty_set(day))
 
 
-class ScheduledMessages:
-    """Stores scheduled messages for groups and people on every connected platform, held back
-    until `not_before_at` (quiet hours)."""
-
-    def __init__(self, outbox: Outbox, directory: Directory, platforms: Sequence[Platform]) -> None:
-        self._outbox, self._directory, self._platforms = outbox, directory, tuple(platforms)
-
-    async def to_group(self, group: Group, text: str, not_before_at: datetime) -> bool:
-        """Post in a group wherever it is bound; False when bound nowhere."""
-        posted = False
-        for platform in self._platforms:
-            chat = self._directory.chat_of_group(group, platform)
-            if chat is not None:
-                entry = OutboxEntry(chat=chat, text=text, group_id=group.id)
-                await self._outbox.put(entry, not_before_at=not_before_at)
-                posted = True
-        if not posted:
-            logger.warning("group %s is not bound on any connected platform", group.id)
-        return posted
-
-    async def to_person(
-        self, person: Person, text: str, not_before_at: datetime, image: str | None = None
-    ) -> bool:
-        """Message someone privately on the first platform they can be reached on."""
-        chat = self._address(person)
-        if chat is None:
-            logger.warning("person %s cannot be reached on any connected platform", person.id)
-            return False
-        entry = OutboxEntry(chat=chat, text=text, person_id=person.id, image=image)
-        await self._outbox.put(entry, not_before_at=not_before_at)
-        return True
-
-    def _address(self, person: Person) -> ChatRef | None:
-        for platform in self._platforms:
-            chat = self._directory.address_of(person, platform)
-            if chat is not None and chat.platform is platform:
-                return chat
-        return None
-
-
 class ReminderMessages:
     """Implements ReminderNotifier and VisitorDayNotifier with handlers/texts/reminders."""
 
-    def __init__(self, messages: ScheduledMessages, directory: Directory, timezone: ZoneInfo):
+    def __init__(self, messages: Outbox, directory: Directory, timezone: ZoneInfo):
         self._messages, self._directory, self._timezone = messages, directory, timezone
 
     async def remind(self, reminder: Reminder, not_before_at: datetime) -> None:
@@ -124,17 +84,17 @@ class ReminderMessages:
         text = texts.reminder_message(reminder)
         group = self._directory.group(reminder.group_id) if reminder.group_id else None
         if group is not None:
-            await self._messages.to_group(group, text, not_before_at)
+            await self._messages.to_group(group, text, not_before_at=not_before_at)
             return
         creator = self._creator(reminder)
-        await self._messages.to_person(creator, text, not_before_at)
+        await self._messages.to_person(creator, text, not_before_at=not_before_at)
 
     async def reminder_missed(
         self, reminder: Reminder, due_at: datetime, not_before_at: datetime
     ) -> None:
         """Tell the creator privately that one occurrence was skipped."""
         text = texts.reminder_missed(reminder, due_at, self._timezone)
-        await self._messages.to_person(self._creator(reminder), text, not_before_at)
+        await self._messages.to_person(self._creator(reminder), text, not_before_at=not_before_at)
 
     def _creator(self, reminder: Reminder) -> Person:
         known = self._directory.person(reminder.creator_id)
@@ -147,11 +107,15 @@ class ReminderMessages:
         self, group: Group, day: VisitorDay, kind: VisitorReminderKind, not_before_at: datetime
     ) -> None:
         """Remind one group of a visitor day."""
-        await self._messages.to_group(group, texts.visitor_day(day, kind), not_before_at)
+        await self._messages.to_group(
+            group, texts.visitor_day(day, kind), not_before_at=not_before_at
+        )
 
     async def visitor_day_missed(
         self, recipients: Sequence[Person], day: VisitorDay, not_before_at: datetime
     ) -> None:
         """A note to each secretary."""
         for person in recipients:
-            await self._messages.to_person(person, texts.visitor_day_missed(day), not_before_at)
+            await self._messages.to_person(
+                person, texts.visitor_day_missed(day), not_before_at=not_before_at
+            )
