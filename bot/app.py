@@ -198,7 +198,6 @@ def build_schedules(
     database: Database,
     directory: Directory,
     outbox: Outbox,
-    platforms: Sequence[Platform],
     clock: Clock,
     rates: RateSource,
 ) -> Schedules:
@@ -269,7 +268,7 @@ def build_app(
         clock,
         transactions=database,
     )
-    schedules = build_schedules(settings, database, directory, outbox, platforms, clock, tickets)
+    schedules = build_schedules(settings, database, directory, outbox, clock, tickets)
     votes = VoteService(
         SqlVoteRepository(database),
         SqlRegisterRepository(database),
