@@ -278,7 +278,7 @@ class ReminderService:
         """The creator or the secretary stops a reminder."""
         reminder = await self._reminders.get(reminder_id)
         if reminder is None or not reminder.active:
-            raise NotFound(f"没有找到进行中的提醒 {reminder_id}，发送 /reminders 查看。")
+            raise NotFound(f"没有找到进行中的提醒 {reminder_id}，发送 /提醒列表 查看。")
         if reminder.creator_id != person.id and not person.has(Role.SECRETARY):
             raise NotAllowed("抱歉，只有设置提醒的人或社区书记可以取消它。")
         await self._reminders.cancel(reminder.id, self._clock.now())

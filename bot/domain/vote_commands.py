@@ -146,7 +146,7 @@ def parse_vote_number(args: str) -> int:
     """The vote number of `/close 12`, `/close #12` or `/close 第12号`."""
     match = re.fullmatch(r"(?:第|#|No\.?)?\s*(\d{1,9})\s*号?(?:投票|表决)?", _clean(args), re.I)
     if match is None:
-        raise InvalidInput("请写上投票的编号，例如：/close 12")
+        raise InvalidInput("请写上投票的编号，例如：/结束投票 12")
     return int(match[1])
 
 
@@ -154,7 +154,7 @@ def parse_paper_ballot(args: str) -> PaperBallotCommand:
     """Parse `/ballot N 室号 选择`; the choice is read against the vote with `read_ballot`."""
     parts = _clean(args).split(" ")
     if len(parts) != 3:
-        raise InvalidInput("请这样录入纸质票：/ballot 投票编号 室号 同意（或 反对、弃权）")
+        raise InvalidInput("请这样录入纸质票：/纸质票 投票编号 室号 同意（或 反对、弃权）")
     return PaperBallotCommand(parse_vote_number(parts[0]), room=parts[1], choice_text=parts[2])
 
 

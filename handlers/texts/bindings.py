@@ -8,7 +8,7 @@ HOW_TO_BIND = (
     "您好，我是邻里小助手。本群还没有登记到社区名单，"
     "请社区书记或小区书记在群里发送“/绑定 群编号”完成绑定。"
 )
-USAGE_BIND = "请写上配置里的群编号，例如：/绑定 g-ty51"
+USAGE_BIND = "请写上社区登记的群编号（可向社区工作人员询问），例如：/绑定 g-ty51"
 
 
 def bound(group: Group) -> str:
@@ -32,4 +32,4 @@ def platform_down(platform_name: str) -> str:
     )
 
 
-PLATFORM_NAMES = {"wechat": "微信", "telegram": "Telegram", "console": "控制台"}
+PLATFORM_NAMES = {"wechat": "微信", "telegram": "Telegram", "console": "测试窗口"}

@@ -160,6 +160,9 @@ def referred(ticket: Ticket) -> str:
 
 def joined_duplicate(original: Ticket) -> str:
     """A request that says the same as an open ticket joins it."""
+    if original.request_type in DISCREET_TYPES:
+        # Saying that a neighbour complained too would tell the group more than it should.
+        return f"已收到您的反映，已并入工单 {original.number}，处理进展会私下告诉您。"
     return f"已有邻居反映同一问题（工单 {original.number}），已为您加关注，处理进展会及时告诉您。"
 
 
@@ -359,7 +362,7 @@ def _event_line(event: TicketEvent, names: dict[str, str], timezone: ZoneInfo) -
     elif event.kind == "rated" and note in {r.value for r in Rating}:
         note = RATING_NAMES[Rating(note)]
     elif event.kind == "transition" and note == "unrated":
-        note = "三天未评价，自动关闭"
+        note = "到期未评价，自动关闭"
     elif event.kind == "transition" and note == "rated":
         note = "已评价"
     elif event.kind == "opened" and event.to_state is TicketState.MERGED:

@@ -169,3 +169,13 @@ async def test_a_confirmed_report_keeps_its_own_place_and_cues(
     detail = (await app.say("/工单 1001", user="p-sec", chat=None))[0].text
     assert "3栋2单元" in detail
     assert "识别依据：1" not in detail
+
+
+async def test_a_joined_complaint_does_not_tell_the_group_a_neighbour_complained(
+    app: AppHarness,
+) -> None:
+    complaint = "楼下饭店的油烟天天往我们楼里灌，投诉多次没人管"
+    await app.say(complaint, user="u1")
+    joined = await app.say(complaint, user="u2")
+    assert "1001" in joined[0].text
+    assert "邻居" not in joined[0].text

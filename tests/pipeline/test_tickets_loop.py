@@ -158,7 +158,7 @@ async def test_no_answer_in_three_days_closes_unrated(app: AppHarness) -> None:
     await app.say("/办结 1001 已修好", user="p-grid", chat=None)
     await app.tick(_at(4, 9, 30))
     detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
-    assert "已评价/已关闭" in detail.splitlines()[0] and "三天未评价" in detail
+    assert "已评价/已关闭" in detail.splitlines()[0] and "到期未评价" in detail
     assert await app.say("1", user="p-res1", chat=None) == []
 
 

@@ -183,10 +183,10 @@ def test_parse_decision_command_tells_the_right_form(args: str, message: str) ->
 
 def test_vote_numbers_and_paper_ballots() -> None:
     assert [parse_vote_number(text) for text in ("12", "#12", "第12号", " １２ ")] == [12] * 4
-    with pytest.raises(InvalidInput, match="/close 12"):
+    with pytest.raises(InvalidInput, match="/结束投票 12"):
         parse_vote_number("最近那个")
     assert parse_paper_ballot("12 1-2-501 同意") == PaperBallotCommand(12, "1-2-501", "同意")
-    with pytest.raises(InvalidInput, match="/ballot"):
+    with pytest.raises(InvalidInput, match="/纸质票"):
         parse_paper_ballot("12 同意")
 
 
