@@ -123,19 +123,17 @@ def closed_elsewhere(vote: Vote) -> str:
 
 
 def poll_result(vote: Vote, result: PollResult) -> str:
-    """The result of a quick poll: votes per option, never who voted what."""
-    lines = [f"📊 第{vote.number}号投票结果：{vote.title}"]
-    lines += [
+    """The result of a quick poll in two lines: votes per option, never who voted what."""
+    counts = "，".join(
         f"{i} {option}：{count}票"
         for i, (option, count) in enumerate(zip(vote.options, result.counts, strict=True), 1)
-    ]
+    )
+    title = f"📊 第{vote.number}号投票结果：{vote.title}"
     if result.voters == 0:
-        lines.append("没有人投票。")
-        return "\n".join(lines)
+        return f"{title}\n{counts}；没有人投票。"
     leaders = "、".join(vote.option_title(i) for i in result.leaders)
     tie = "（并列）" if len(result.leaders) > 1 else ""
-    lines.append(f"共 {result.voters} 人投票，得票最多：{leaders}{tie}。")
-    return "\n".join(lines)
+    return f"{title}\n{counts}；共 {result.voters} 人投票，得票最多：{leaders}{tie}。"
 
 
 def decision_result(vote: Vote, result: DecisionResult) -> str:
