@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -309,6 +310,19 @@ class SqlTicketRepository:
                     ticket_id=ticket_id, kind=kind.value, level=level, due_at=due_at
                 )
             )
+
+    async def schedule_many(
+        self, ticket_id: int, actions: Sequence[tuple[DueKind, int, datetime]]
+    ) -> None:
+        """Store several due actions with one executemany."""
+        rows = [
+            {"ticket_id": ticket_id, "kind": kind.value, "level": level, "due_at": due_at}
+            for kind, level, due_at in actions
+        ]
+        if not rows:
+            return
+        async with self._db.transaction() as connection:
+            await connection.execute(insert(ticket_due), rows)
 
     async def cancel_due(self, ticket_id: int, kinds: frozenset[DueKind], at: datetime) -> None:
         """Pending actions of these kinds are done without being performed."""

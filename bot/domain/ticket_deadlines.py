@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.community import Directory, Level, Node, Person, Role
@@ -59,19 +60,21 @@ class DeadlineKeeper:
 
     # -- scheduling -------------------------------------------------------------------------
     async def schedule_all(self, ticket: Ticket) -> None:
-        """Reminders and escalations for both deadlines of an active ticket."""
-        await self._schedule_pair(ticket, DueKind.REMIND_RESPOND, DueKind.ESCALATE_RESPOND, True)
-        await self._schedule_pair(ticket, DueKind.REMIND_RESOLVE, DueKind.ESCALATE_RESOLVE, False)
+        """Reminders and escalations for both deadlines of an active ticket (one write)."""
+        actions = [
+            *self._pair(ticket, DueKind.REMIND_RESPOND, DueKind.ESCALATE_RESPOND, True),
+            *self._pair(ticket, DueKind.REMIND_RESOLVE, DueKind.ESCALATE_RESOLVE, False),
+        ]
+        await self._tickets.schedule_many(ticket.id, actions)
 
-    async def _schedule_pair(
+    def _pair(
         self, ticket: Ticket, remind: DueKind, escalate: DueKind, respond: bool
-    ) -> None:
+    ) -> list[tuple[DueKind, int, datetime]]:
         now = self._clock.now()
         deadline = ticket.respond_by_at if respond else ticket.resolve_by_at
         # A window shorter than the reminder lead (urgent: 2 h) gets its reminder half-way.
         remind_at = max(deadline - self._policy.remind_before, now + (deadline - now) / 2)
-        await self._tickets.schedule(ticket.id, remind, 0, remind_at)
-        await self._tickets.schedule(ticket.id, escalate, 1, deadline)
+        return [(remind, 0, remind_at), (escalate, 1, deadline)]
 
     async def schedule_closing(self, ticket: Ticket) -> None:
         """A resolved ticket closes unrated when nobody answers the follow-up in time."""

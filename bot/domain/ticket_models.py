@@ -192,6 +192,12 @@ class TicketRepository(Protocol):
         """Store one due action."""
         ...
 
+    async def schedule_many(
+        self, ticket_id: int, actions: Sequence[tuple[DueKind, int, datetime]]
+    ) -> None:
+        """Store several due actions (kind, level, due at) in one statement."""
+        ...
+
     async def cancel_due(self, ticket_id: int, kinds: frozenset[DueKind], at: datetime) -> None:
         """Mark the ticket's pending actions of these kinds as done without doing them."""
         ...
