@@ -17,11 +17,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.platform_common import bench_config, percentile
 from bot.adapters.base import EventSink
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
 from bot.app import build_app
 from bot.events import IncomingMessage, OutgoingMessage, Platform, PlatformEvent
-from config.environment import Secrets, demo_config_path
+from config.environment import Secrets
 from config.settings import load_settings
 from tests.adapters.fake_telegram import FakeTelegram
 
@@ -81,33 +82,6 @@ class TimedAdapter:
         await self._inner.send(message)
 
 
-def bench_config(directory: Path, groups: int) -> Path:
-    """The demo community plus `groups` extra stairwell groups bound to Telegram chats."""
-    extra = [
-        "\n".join(
-            (
-                "[[groups]]",
-                f'id = "bench-{n:03d}"',
-                f'name = "桃源5幢1单元楼道群{n}"',
-                'level = "stairwell"',
-                'node = "taoyuan-5-1"',
-                f"telegram_chat_id = {FIRST_CHAT_ID - n}",
-            )
-        )
-        for n in range(groups)
-    ]
-    path = directory / "bench.toml"
-    demo = demo_config_path().read_text(encoding="utf-8")
-    path.write_text(demo + "\n\n" + "\n\n".join(extra) + "\n", encoding="utf-8")
-    return path
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The `share` quantile (0..1) of `values`, by the nearest-rank method."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
 async def inject(
     fake: FakeTelegram, measured: Measured, arguments: argparse.Namespace, users: int
 ) -> None:
@@ -134,7 +108,9 @@ async def inject(
 async def bench(arguments: argparse.Namespace) -> int:
     """Run one bench and print its figures; 1 if answers are missing or duplicated."""
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
-    settings = load_settings(bench_config(workdir, arguments.groups))
+    settings = load_settings(
+        bench_config(workdir, arguments.groups, lambda n: f"telegram_chat_id = {FIRST_CHAT_ID - n}")
+    )
     users = max(50, arguments.groups * 3)
     measured = Measured()
     async with FakeTelegram(flood_control=True) as fake:

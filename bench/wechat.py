@@ -20,12 +20,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.platform_common import bench_config, percentile
 from bot.adapters.base import EventSink
 from bot.adapters.wechat import WechatAdapter, WechatOptions
 from bot.adapters.wechat_pacing import Grant
 from bot.app import build_app
 from bot.events import IncomingMessage, OutgoingMessage, Platform, PlatformEvent
-from config.environment import Secrets, demo_config_path
+from config.environment import Secrets
 from config.settings import Settings, load_settings
 from tests.adapters.fake_puppet import FakePuppetService
 
@@ -88,33 +89,6 @@ def room_id(n: int) -> str:
     return f"bench{n:04d}@chatroom"
 
 
-def bench_config(directory: Path, rooms: int) -> Path:
-    """The demo community plus `rooms` stairwell groups bound to WeChat rooms."""
-    extra = [
-        "\n".join(
-            (
-                "[[groups]]",
-                f'id = "bench-{n:03d}"',
-                f'name = "桃源5幢1单元楼道群{n}"',
-                'level = "stairwell"',
-                'node = "taoyuan-5-1"',
-                f'wechat_room_id = "{room_id(n)}"',
-            )
-        )
-        for n in range(rooms)
-    ]
-    path = directory / "bench.toml"
-    demo = demo_config_path().read_text(encoding="utf-8")
-    path.write_text(demo + "\n\n" + "\n\n".join(extra) + "\n", encoding="utf-8")
-    return path
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The `share` quantile (0..1) of `values`, by the nearest-rank method."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
 def options(
     fake: FakePuppetService, data_dir: Path, settings: Settings, arguments: argparse.Namespace
 ) -> WechatOptions:
@@ -159,7 +133,9 @@ async def inject(
 async def bench(arguments: argparse.Namespace) -> int:
     """Run one bench and print its figures; 1 if answers are missing or the pacing was broken."""
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-wechat-"))
-    settings = load_settings(bench_config(workdir, arguments.rooms))
+    settings = load_settings(
+        bench_config(workdir, arguments.rooms, lambda n: f'wechat_room_id = "{room_id(n)}"')
+    )
     measured = Measured()
     async with FakePuppetService(self_id=BOT, heartbeat_seconds=5) as fake:
         for n in range(arguments.rooms * 3):
