@@ -37,12 +37,13 @@ class _Rule:
     """One kind of emergency and the patterns that reveal it."""
 
     cue: str
-    pattern: re.Pattern[str]
+    # One pattern per alternative, tried separately: in one alternation a longer alternative
+    # that is negated ("煤气味，是不是漏气") would hide a shorter one that is not ("煤气味").
+    patterns: tuple[re.Pattern[str], ...]
 
 
 def _rule(cue: str, *alternatives: str) -> _Rule:
-    pattern = "|".join(f"(?:{alternative})" for alternative in alternatives)
-    return _Rule(cue, re.compile(pattern, re.IGNORECASE))
+    return _Rule(cue, tuple(re.compile(a, re.IGNORECASE) for a in alternatives))
 
 
 _RULES: tuple[_Rule, ...] = (
@@ -127,6 +128,15 @@ def _negated(text: str, start: int, end: int) -> bool:
     return bool(_NEGATION.search(window) or _HYPOTHETICAL_AFTER.match(text, end))
 
 
+def _first_unnegated(text: str, rule: _Rule) -> str | None:
+    """The first hit of any of the rule's patterns that is neither negated nor hypothetical."""
+    for pattern in rule.patterns:
+        for match in pattern.finditer(text):
+            if not _negated(text, match.start(), match.end()):
+                return match.group(0)
+    return None
+
+
 def detect_urgency(text: str) -> Urgency | None:
     """Return the emergencies `text` (normalised) reports, or None when it reports none."""
     if _NOTICE_CONTEXT.search(text):
@@ -134,11 +144,10 @@ def detect_urgency(text: str) -> Urgency | None:
     kinds: list[str] = []
     evidence: list[str] = []
     for rule in _RULES:
-        for match in rule.pattern.finditer(text):
-            if not _negated(text, match.start(), match.end()):
-                kinds.append(rule.cue)
-                evidence.append(match.group(0))
-                break
+        found = _first_unnegated(text, rule)
+        if found is not None:
+            kinds.append(rule.cue)
+            evidence.append(found)
     if not kinds:
         return None
     return Urgency(kinds=tuple(kinds), evidence=tuple(evidence))
