@@ -17,9 +17,11 @@ _NEGATION = re.compile(
     r"|万一|要是|如果|假如|一旦|迟早|会|要|差点|险些|容易|怕|担心|可能|每天|天天|经常|总是|老是"
     r"|屡屡|常常|频繁|都|真|以为|差一点"
 )
-# Words right after a hit that make it hypothetical: "着火了咋办", "砸到头可不得了".
+# Words right after a hit that make it hypothetical: "着火的话", "砸到头可不得了". Not 怎么办:
+# "电梯困人了怎么办" is someone asking for help now, and a missed emergency costs more than a
+# needless page ("万一着火怎么办" is caught by 万一 before the hit).
 _HYPOTHETICAL_AFTER = re.compile(
-    r".{0,6}(?:咋办|怎么办|的话|可不得了|就麻烦|跑不|进不来|拿不到|能逃生|很危险)"
+    r".{0,6}(?:的话|可不得了|就麻烦|跑不|进不来|拿不到|能逃生|很危险)"
     r"|.{0,3}(?:两次|几次|多次|频发)"
 )
 # Context that marks a whole message as a notice, drill, lesson, forwarded news or an emergency

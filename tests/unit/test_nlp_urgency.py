@@ -18,6 +18,8 @@ URGENT = [
     "楼道里有煤气味，好浓",
     # A negated longer reading ("煤气味，是不是漏气") must not hide the plain one.
     "厨房有很大的煤气味，是不是漏气了，怎么办",
+    "5栋电梯困人了怎么办啊",  # a plea for help now, not a hypothetical
+    "我家煤气好像漏了怎么办",
     "燃气泄漏了！！！",
     "三楼好像漏气了，一股天然气的味道",
     "闻到很重的煤气 是不是谁家没关",
