@@ -259,7 +259,9 @@ def build_app(
         QuietHours(quiet.start, quiet.end, settings.timezone),
     )
     notifier = Notifier(outbox, directory, settings.timezone)
-    bindings = BindingService(SqlBindingRepository(database), directory, clock)
+    bindings = BindingService(
+        SqlBindingRepository(database), directory, clock, database.after_commit
+    )
     tickets = TicketService(
         SqlTicketRepository(database),
         directory,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from bot.clock import Clock
@@ -32,8 +34,17 @@ class BindingRepository(Protocol):
 class BindingService:
     """Keeps the directory's chat bindings and the stored ones in step."""
 
-    def __init__(self, bindings: BindingRepository, directory: Directory, clock: Clock) -> None:
+    def __init__(
+        self,
+        bindings: BindingRepository,
+        directory: Directory,
+        clock: Clock,
+        after_commit: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
         self._bindings, self._directory, self._clock = bindings, directory, clock
+        # The directory follows the stored bindings only once they are committed: a batch
+        # that is rolled back (and redone) must not leave it changed.
+        self._after_commit = after_commit or (lambda change: change())
 
     async def load(self) -> None:
         """Apply the stored bindings at start-up (the database wins over the config)."""
@@ -58,7 +69,7 @@ class BindingService:
         await self._bindings.bind(
             chat.platform, chat.chat_id, group.id, actor.id, self._clock.now()
         )
-        self._directory.bind(chat.platform, chat.chat_id, group.id)
+        self._after_commit(partial(self._directory.bind, chat.platform, chat.chat_id, group.id))
         return group
 
     def may_bind(self, actor: Person, group: Group) -> bool:
@@ -75,12 +86,12 @@ class BindingService:
         group = self._directory.group_for_chat(ChatRef(platform, old_chat_id))
         now = self._clock.now()
         await self._bindings.deactivate(platform, old_chat_id, now)
-        self._directory.unbind(platform, old_chat_id)
+        self._after_commit(partial(self._directory.unbind, platform, old_chat_id))
         if group is not None:
             await self._bindings.bind(platform, new_chat_id, group.id, "migration", now)
-            self._directory.bind(platform, new_chat_id, group.id)
+            self._after_commit(partial(self._directory.bind, platform, new_chat_id, group.id))
 
     async def removed(self, chat: ChatRef) -> None:
         """The bot was removed from a chat: nothing more is sent there."""
         await self._bindings.deactivate(chat.platform, chat.chat_id, self._clock.now())
-        self._directory.unbind(chat.platform, chat.chat_id)
+        self._after_commit(partial(self._directory.unbind, chat.platform, chat.chat_id))
