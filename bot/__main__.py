@@ -93,10 +93,10 @@ def _configure_logging(level: int) -> None:
     install_log_masking()
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, secrets: Secrets) -> None:
     from bot.app import build_app
 
-    app = build_app(settings, Secrets.from_environ(os.environ))
+    app = build_app(settings, secrets)
     async with app.lifespan():
         await app.wait_closed()
 
@@ -167,9 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure_logging(logging.INFO)
         asyncio.run(_db_upgrade(settings))
         return 0
-    _configure_logging(logging.INFO)
+    secrets = Secrets.from_environ(os.environ)
+    # The console chat shares the terminal with the log: keep it to warnings there.
+    on_a_platform = secrets.telegram_enabled or secrets.wechat_enabled
+    _configure_logging(logging.INFO if on_a_platform else logging.WARNING)
     try:
-        asyncio.run(_run(settings))
+        asyncio.run(_run(settings, secrets))
     except KeyboardInterrupt:
         return 0
     return 0
