@@ -66,6 +66,7 @@ def ticket_policy(settings: Settings) -> TicketPolicy:
         return Deadlines(respond=deadline.respond, resolve=deadline.resolve)
 
     return TicketPolicy(
+        confirm_below=settings.classifier.confirm_below,
         routing={t: settings.routing.roles_for(t) for t in REQUEST_TYPES},
         deadlines={t: pair(t, urgent=False) for t in REQUEST_TYPES},
         urgent=pair(RequestType.REPAIR, urgent=True),
@@ -287,7 +288,6 @@ def build_app(
         directory=directory,
         outbox=outbox,
         timezone=settings.timezone,
-        confirm_below=settings.classifier.confirm_below,
         question_ttl=settings.classifier.question_timeout,
         reminders=schedules.reminders,
         visitor_days=schedules.visitor_days,

@@ -29,7 +29,6 @@ class Services:
     directory: Directory
     outbox: Outbox
     timezone: ZoneInfo
-    confirm_below: float
     question_ttl: timedelta
     reminders: ReminderService
     visitor_days: VisitorDayService

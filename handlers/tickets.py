@@ -39,7 +39,9 @@ async def open_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -
     if classification is None:
         return None
     request_type = RequestType(classification.label.value)
-    if not classification.urgent and classification.confidence < ctx.services.confirm_below:
+    if ctx.tickets.policy.needs_confirmation(
+        classification.confidence, urgent=classification.urgent
+    ):
         # The answer ("1") is a new message: keep what the report itself said for the ticket.
         slots = {
             "type": request_type.value,

@@ -116,6 +116,12 @@ class TicketPolicy:
     close_unrated_after: timedelta = timedelta(days=3)
     duplicate_window: timedelta = timedelta(hours=72)
     duplicate_similarity: float = 0.5
+    # Below this classifier confidence a report is confirmed with its writer before filing.
+    confirm_below: float = 0.55
+
+    def needs_confirmation(self, confidence: float, *, urgent: bool) -> bool:
+        """Ask the writer first when unsure; an urgent report is filed at once."""
+        return not urgent and confidence < self.confirm_below
 
     def deadlines_for(self, request_type: RequestType, *, urgent: bool) -> Deadlines:
         """Urgent tickets get the urgent deadlines whatever their type."""

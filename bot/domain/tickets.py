@@ -99,6 +99,11 @@ class TicketService:
             tickets, policy, notifier, clock, parties, self._deadlines
         )
 
+    @property
+    def policy(self) -> TicketPolicy:
+        """Routing, deadlines and the confirmation rule, as configured."""
+        return self._policy
+
     # -- opening ----------------------------------------------------------------------------
     async def open(
         self, draft: RequestDraft, reporter: Person, node: str, source: TicketSource
