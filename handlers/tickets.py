@@ -7,7 +7,6 @@ import re
 from collections.abc import Mapping
 
 from bot.context import HandlerContext
-from bot.domain.community import Role
 from bot.domain.rates import Period, last_days, this_month, this_week
 from bot.domain.tickets import RequestDraft, TicketSource
 from bot.errors import InvalidInput
@@ -173,7 +172,7 @@ async def report_photo(msg: IncomingMessage, ctx: HandlerContext, match: Match) 
     """随手拍: a photo (caption optional) opens an incident ticket with the photo kept."""
     if msg.image is None:
         return None
-    if ctx.group is None and not ctx.person.is_staff and not ctx.person.has(Role.REPORTER):
+    if ctx.group is None and not ctx.tickets.may_report_privately(ctx.person):
         return Reply(texts.PHOTO_PRIVATE_NOT_ALLOWED)
     node = ctx.group.node if ctx.group is not None else ctx.person.node
     source = TicketSource(msg.chat, msg.message_id, ctx.group.id if ctx.group else None)

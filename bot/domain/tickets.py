@@ -104,6 +104,10 @@ class TicketService:
         """Routing, deadlines and the confirmation rule, as configured."""
         return self._policy
 
+    def may_report_privately(self, person: Person) -> bool:
+        """随手拍 in a private chat: staff and part-time reporters (couriers, cleaners) only."""
+        return person.is_staff or person.has(Role.REPORTER)
+
     # -- opening ----------------------------------------------------------------------------
     async def open(
         self, draft: RequestDraft, reporter: Person, node: str, source: TicketSource
