@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.platform_common import bench_config, percentile
+from bench.platform_common import CHATTER, REQUESTS, bench_config, percentile
 from bot.adapters.base import EventSink
 from bot.adapters.wechat import WechatAdapter, WechatOptions
 from bot.adapters.wechat_pacing import Grant
@@ -31,23 +31,6 @@ from config.settings import Settings, load_settings
 from tests.adapters.fake_puppet import FakePuppetService
 
 BOT = "wxid_linli_bot"
-CHATTER = (
-    "早上好",
-    "收到，谢谢",
-    "今天天气不错",
-    "好的",
-    "明天几点开会？",
-    "辛苦了",
-    "谁家的快递放门口了",
-    "👍",
-)
-REQUESTS = (
-    "{b}幢{u}单元楼道灯坏了，晚上很黑",
-    "{b}幢电梯按钮失灵了，按了没反应",
-    "{b}幢门口垃圾堆了三天没人清",
-    "{b}幢{u}单元楼道窗户玻璃碎了",
-    "{b}幢{u}单元水管漏水了，地上全是水",
-)
 
 
 @dataclass

@@ -20,7 +20,8 @@ from bot.domain.audit import (
     verify_chain,
     vote_definition,
 )
-from bot.domain.votes import Ballot, Vote, VoteKind, VoteState
+from bot.domain.votes import Ballot, VoteState
+from tests.unit.test_votes import make_vote
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
@@ -174,20 +175,7 @@ def test_diff_ballots_names_every_difference() -> None:
 
 
 def test_vote_definition_pins_what_the_vote_asked() -> None:
-    vote = Vote(
-        id=7,
-        number=12,
-        kind=VoteKind.POLL,
-        title="自行车棚放哪里",
-        options=("东门", "西门"),
-        matter=None,
-        group_id="g-1-2",
-        node="s-1-2",
-        starter_id="leader",
-        anonymous=True,
-        opens_at=T0,
-        closes_at=T0 + timedelta(days=1),
-    )
+    vote = make_vote(anonymous=True, opens_at=T0, closes_at=T0 + timedelta(days=1))
     note = vote_definition(vote)
     assert '"title":"自行车棚放哪里"' in note
     assert note == vote_definition(dataclasses.replace(vote, state=VoteState.CLOSED))
