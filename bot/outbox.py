@@ -39,8 +39,8 @@ class OutboxEntry:
 class OutboxRepository(Protocol):
     """Storage port for the outbox (storage/outbox.py)."""
 
-    async def add(self, entry: OutboxEntry, created_at: datetime, not_before_at: datetime) -> int:
-        """Store one message for delivery; returns its id."""
+    async def add(self, entry: OutboxEntry, created_at: datetime, not_before_at: datetime) -> None:
+        """Store one message for delivery (with the caller's transaction, if any)."""
         ...
 
     async def pending(self, platform: Platform, now: datetime, limit: int) -> list[OutgoingMessage]:

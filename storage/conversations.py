@@ -29,7 +29,7 @@ class SqlConversationRepository:
         query = select(conversations).where(
             *(getattr(conversations.c, column) == value for column, value in key.items())
         )
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(conversations,)) as connection:
             row = (await connection.execute(query)).first()
         if row is None:
             return None
@@ -54,7 +54,7 @@ class SqlConversationRepository:
                 )
             )
         )
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(conversations,)) as connection:
             rows = (await connection.execute(query)).all()
         return {
             by_key[(row.platform, row.chat_id, row.user_id)]: Conversation(
@@ -65,7 +65,7 @@ class SqlConversationRepository:
 
     async def put(self, chat: ChatRef, user: UserRef, conversation: Conversation) -> None:
         """Replace the conversation (delete then insert, portable across databases)."""
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(touches=(conversations,)) as connection:
             await self.delete(chat, user)
             await connection.execute(
                 conversations.insert().values(
@@ -79,7 +79,7 @@ class SqlConversationRepository:
     async def delete(self, chat: ChatRef, user: UserRef) -> None:
         """Forget the conversation."""
         key = _key(chat, user)
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(touches=(conversations,)) as connection:
             await connection.execute(
                 delete(conversations).where(
                     *(getattr(conversations.c, column) == value for column, value in key.items())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -21,6 +21,11 @@ _current: contextvars.ContextVar[AsyncConnection | None] = contextvars.ContextVa
 # outbox dispatcher, which must not look for rows that are not visible yet).
 _on_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
     "linli_on_commit", default=None
+)
+# Rows appended to write-only tables (history, due actions, outbox) in the current
+# transaction and not yet sent to the database: see `Database.append`.
+_appended: contextvars.ContextVar[dict[Table, list[Mapping[str, object]]] | None] = (
+    contextvars.ContextVar("linli_appended", default=None)
 )
 
 
@@ -62,22 +67,56 @@ class Database:
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """Run the block in the current transaction, or in a new one committed at the end."""
+    async def transaction(
+        self, *, touches: Sequence[Table] | None = None
+    ) -> AsyncIterator[AsyncConnection]:
+        """Run the block in the current transaction, or in a new one committed at the end.
+
+        `touches` names every table the block reads or writes; rows appended to those (or to
+        any table, when `touches` is not given) are written first, so the block sees them.
+        """
         current = _current.get()
         if current is not None:
+            await self._flush(current, touches)
             yield current
             return
         callbacks: list[Callable[[], None]] = []
         async with self.engine.begin() as connection:
             token, hooks = _current.set(connection), _on_commit.set(callbacks)
+            appended = _appended.set({})
             try:
                 yield connection
+                await self._flush(connection, None)
             finally:
                 _current.reset(token)
                 _on_commit.reset(hooks)
+                _appended.reset(appended)
         for callback in callbacks:
             callback()
+
+    async def append(self, table: Table, rows: Iterable[Mapping[str, object]]) -> None:
+        """Insert rows nobody needs an id of, at the latest when the transaction commits.
+
+        Inside a transaction the rows wait, and all rows of a table go in one executemany
+        when the transaction commits or when a block that touches the table starts (see
+        `transaction`, `reading`): a batch of messages writes its history, due actions and
+        outbox rows in one statement per table instead of one per row.
+        """
+        pending = _appended.get()
+        if pending is None or _current.get() is None:
+            async with self.transaction() as connection:
+                await connection.execute(insert(table), list(rows))
+            return
+        pending.setdefault(table, []).extend(rows)
+
+    async def _flush(self, connection: AsyncConnection, touches: Sequence[Table] | None) -> None:
+        pending = _appended.get()
+        if not pending:
+            return
+        tables = list(pending) if touches is None else [t for t in touches if t in pending]
+        for table in tables:
+            rows = pending.pop(table)
+            await connection.execute(insert(table), rows)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` when the current transaction commits (at once if there is none)."""
@@ -93,14 +132,30 @@ class Database:
         current = _current.get()
         if current is None:
             raise RuntimeError("savepoint() needs an open transaction")
-        async with current.begin_nested():
-            yield
+        # Rows appended before the savepoint belong to the outer transaction: write them now,
+        # so that rolling back to the savepoint drops exactly the block's own rows.
+        await self._flush(current, None)
+        try:
+            async with current.begin_nested():
+                yield
+                await self._flush(current, None)
+        except BaseException:
+            pending = _appended.get()
+            if pending is not None:
+                pending.clear()
+            raise
 
     @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads: the current transaction's, else a short-lived one."""
+    async def reading(
+        self, *, touches: Sequence[Table] | None = None
+    ) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads: the current transaction's, else a short-lived one.
+
+        `touches` as for `transaction`: appended rows of those tables are written first.
+        """
         current = _current.get()
         if current is not None:
+            await self._flush(current, touches)
             yield current
             return
         async with self._reader.connect() as connection:

@@ -28,7 +28,7 @@ class SqlInboxRepository:
             "message_id": message_id,
             "received_at": at,
         }
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(touches=(inbox,)) as connection:
             # One INSERT .. ON CONFLICT DO NOTHING (SQLite and PostgreSQL both speak it): the
             # row count says whether this message is new, without a read-then-write race.
             name = connection.dialect.name
@@ -56,7 +56,7 @@ class SqlInboxRepository:
              "received_at": at}
             for k in dict.fromkeys(keys)
         ]  # fmt: skip
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(touches=(inbox,)) as connection:
             name = connection.dialect.name
             if name not in ("sqlite", "postgresql"):
                 return [await self.record(k.platform, k.chat_id, k.message_id, at) for k in keys]

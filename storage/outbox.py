@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from bot.events import Button, ChatRef, OutgoingMessage, Platform
 from bot.outbox import MAX_ATTEMPTS, OutboxEntry
@@ -43,8 +43,8 @@ class SqlOutboxRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def add(self, entry: OutboxEntry, created_at: datetime, not_before_at: datetime) -> int:
-        """Store one message; joins the caller's transaction when there is one."""
+    async def add(self, entry: OutboxEntry, created_at: datetime, not_before_at: datetime) -> None:
+        """Store one message with the caller's transaction, or on its own when there is none."""
         values = {
             "platform": entry.chat.platform.value,
             "chat_id": entry.chat.chat_id,
@@ -62,9 +62,7 @@ class SqlOutboxRepository:
             "not_before_at": not_before_at,
             "attempts": 0,
         }
-        async with self._db.transaction() as connection:
-            result = await connection.execute(insert(outbox).values(**values))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        await self._db.append(outbox, [values])
 
     async def pending(self, platform: Platform, now: datetime, limit: int) -> list[OutgoingMessage]:
         """Due undelivered messages, urgent first, then in the order they were written."""

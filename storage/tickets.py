@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 
 from bot.domain.rates import RateCounts
-from bot.domain.ticket_models import DueAction, Followup
+from bot.domain.ticket_models import DueAction, DuplicateCandidate, Followup
 from bot.domain.ticket_rules import DueKind, Rating
 from bot.domain.tickets import ACTIVE_STATES, Ticket, TicketEvent, TicketSource, TicketState
 from bot.events import ChatRef, Platform, RequestType
@@ -18,6 +18,30 @@ from storage.db import Database
 from storage.schema import ticket_due, ticket_events, ticket_followups, tickets
 
 FIRST_NUMBER = 1001
+
+# Statements run for every request are built once: building and hashing a statement over the
+# ticket table's thirty columns costs more than running it.
+_INSERT_TICKET = (
+    insert(tickets)
+    # The number is taken in the INSERT itself: one statement, and the writer holds the write
+    # lock (BEGIN IMMEDIATE), so no one else can take the same number meanwhile.
+    .values(
+        number=select(func.coalesce(func.max(tickets.c.number) + 1, FIRST_NUMBER)).scalar_subquery()
+    )
+    .returning(tickets.c.id, tickets.c.number)
+)
+_UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_DUPLICATE_CANDIDATES = (
+    select(tickets.c.id, tickets.c.text, tickets.c.location, tickets.c.urgent)
+    .where(
+        tickets.c.request_type == bindparam("request_type"),
+        tickets.c.created_at >= bindparam("since"),
+        tickets.c.node.in_(bindparam("nodes", expanding=True)),
+        tickets.c.state.in_([state.value for state in ACTIVE_STATES]),
+    )
+    .order_by(tickets.c.id.desc())
+)
 
 
 def _row_to_ticket(row: Any) -> Ticket:
@@ -118,20 +142,15 @@ class SqlTicketRepository:
 
     async def add(self, ticket: Ticket, opened: TicketEvent) -> Ticket:
         """Store a new ticket with the next free number and its first event."""
-        async with self._db.transaction() as connection:
-            highest = (await connection.execute(select(func.max(tickets.c.number)))).scalar()
-            number = FIRST_NUMBER if highest is None else highest + 1
-            values = _ticket_values(ticket) | {"number": number}
-            result = await connection.execute(insert(tickets).values(**values))
-            ticket_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-            await connection.execute(
-                insert(ticket_events).values(**_event_values(ticket_id, opened))
-            )
+        async with self._db.transaction(touches=(tickets,)) as connection:
+            result = await connection.execute(_INSERT_TICKET, _ticket_values(ticket))
+            ticket_id, number = result.one()
+        await self._db.append(ticket_events, [_event_values(ticket_id, opened)])
         return replace(ticket, id=ticket_id, number=number)
 
     async def get_by_number(self, number: int) -> Ticket | None:
         """The ticket with this number."""
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(tickets,)) as connection:
             row = (
                 await connection.execute(select(tickets).where(tickets.c.number == number))
             ).first()
@@ -144,19 +163,17 @@ class SqlTicketRepository:
             tickets.c.chat_id == chat.chat_id,
             tickets.c.message_id == message_id,
         )
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(tickets,)) as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else _row_to_ticket(row)
 
     async def save(self, ticket: Ticket, event: TicketEvent) -> None:
         """Update the ticket row and append the event, in one transaction."""
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(touches=(tickets,)) as connection:
             await connection.execute(
-                update(tickets).where(tickets.c.id == ticket.id).values(**_ticket_values(ticket))
+                _UPDATE_TICKET, _ticket_values(ticket) | {"ticket_id": ticket.id}
             )
-            await connection.execute(
-                insert(ticket_events).values(**_event_values(ticket.id, event))
-            )
+            await self._db.append(ticket_events, [_event_values(ticket.id, event)])
 
     async def list_active(
         self, nodes: frozenset[str] | None, reporter_id: str | None
@@ -167,7 +184,7 @@ class SqlTicketRepository:
             query = query.where(tickets.c.node.in_(sorted(nodes)))
         if reporter_id is not None:
             query = query.where(tickets.c.reporter_id == reporter_id)
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(tickets,)) as connection:
             rows = (await connection.execute(query.order_by(tickets.c.number))).all()
         return [_row_to_ticket(row) for row in rows]
 
@@ -184,32 +201,25 @@ class SqlTicketRepository:
 
     async def get(self, ticket_id: int) -> Ticket | None:
         """The ticket with this id."""
-        async with self._db.reading() as connection:
-            row = (
-                await connection.execute(select(tickets).where(tickets.c.id == ticket_id))
-            ).first()
+        async with self._db.reading(touches=(tickets,)) as connection:
+            row = (await connection.execute(_TICKET_BY_ID, {"ticket_id": ticket_id})).first()
         return None if row is None else _row_to_ticket(row)
 
-    async def recent_active(
+    async def duplicate_candidates(
         self, request_type: RequestType, nodes: frozenset[str], since: datetime
-    ) -> list[Ticket]:
+    ) -> list[DuplicateCandidate]:
         """Active tickets of one type at these nodes opened since `since`, newest first."""
-        query = select(tickets).where(
-            tickets.c.request_type == request_type.value,
-            tickets.c.created_at >= since,
-            tickets.c.node.in_(sorted(nodes)),
-            tickets.c.state.in_([s.value for s in ACTIVE_STATES]),
-        )
-        async with self._db.reading() as connection:
-            rows = (await connection.execute(query.order_by(tickets.c.id.desc()))).all()
-        return [_row_to_ticket(row) for row in rows]
+        parameters = {"request_type": request_type.value, "since": since, "nodes": sorted(nodes)}
+        async with self._db.reading(touches=(tickets,)) as connection:
+            rows = (await connection.execute(_DUPLICATE_CANDIDATES, parameters)).all()
+        return [DuplicateCandidate(row.id, row.text, row.location, row.urgent) for row in rows]
 
     async def merged_into(self, ticket_id: int) -> list[Ticket]:
         """Tickets merged into this one, oldest first."""
         query = select(tickets).where(
             tickets.c.merged_into == ticket_id, tickets.c.state == TicketState.MERGED.value
         )
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(tickets,)) as connection:
             rows = (await connection.execute(query.order_by(tickets.c.id))).all()
         return [_row_to_ticket(row) for row in rows]
 
@@ -218,14 +228,14 @@ class SqlTicketRepository:
         query = select(tickets).where(tickets.c.created_at >= since)
         if nodes is not None:
             query = query.where(tickets.c.node.in_(sorted(nodes)))
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(tickets,)) as connection:
             rows = (await connection.execute(query.order_by(tickets.c.number))).all()
         return [_row_to_ticket(row) for row in rows]
 
     # -- follow-ups -------------------------------------------------------------------------
     async def add_followup(self, followup: Followup) -> None:
         """Store a follow-up question that was asked."""
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(touches=(ticket_followups,)) as connection:
             await connection.execute(
                 insert(ticket_followups).values(
                     ticket_id=followup.ticket_id,
@@ -258,7 +268,7 @@ class SqlTicketRepository:
             )
             .order_by(ticket_followups.c.id.desc())
         )
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(ticket_followups,)) as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else _row_to_followup(row)
 
@@ -275,13 +285,13 @@ class SqlTicketRepository:
             )
             .order_by(ticket_followups.c.id)
         )
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(ticket_followups,)) as connection:
             rows = (await connection.execute(query)).all()
         return [_row_to_followup(row) for row in rows]
 
     async def answer_followup(self, followup_id: int, rating: Rating, at: datetime) -> None:
         """Record the answer."""
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(touches=(ticket_followups,)) as connection:
             await connection.execute(
                 update(ticket_followups)
                 .where(ticket_followups.c.id == followup_id)
@@ -290,7 +300,7 @@ class SqlTicketRepository:
 
     async def expire_followups(self, ticket_id: int, at: datetime) -> None:
         """Unanswered follow-ups of the ticket stop counting."""
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(touches=(ticket_followups,)) as connection:
             await connection.execute(
                 update(ticket_followups)
                 .where(
@@ -304,25 +314,18 @@ class SqlTicketRepository:
     # -- due actions ------------------------------------------------------------------------
     async def schedule(self, ticket_id: int, kind: DueKind, level: int, due_at: datetime) -> None:
         """Store one due action."""
-        async with self._db.transaction() as connection:
-            await connection.execute(
-                insert(ticket_due).values(
-                    ticket_id=ticket_id, kind=kind.value, level=level, due_at=due_at
-                )
-            )
+        await self.schedule_many(ticket_id, [(kind, level, due_at)])
 
     async def schedule_many(
         self, ticket_id: int, actions: Sequence[tuple[DueKind, int, datetime]]
     ) -> None:
-        """Store several due actions with one executemany."""
+        """Store several due actions (written with the transaction's other appended rows)."""
         rows = [
             {"ticket_id": ticket_id, "kind": kind.value, "level": level, "due_at": due_at}
             for kind, level, due_at in actions
         ]
-        if not rows:
-            return
-        async with self._db.transaction() as connection:
-            await connection.execute(insert(ticket_due), rows)
+        if rows:
+            await self._db.append(ticket_due, rows)
 
     async def cancel_due(self, ticket_id: int, kinds: frozenset[DueKind], at: datetime) -> None:
         """Pending actions of these kinds are done without being performed."""
@@ -400,7 +403,7 @@ class SqlTicketRepository:
             .select_from(ticket_followups.join(tickets))
             .where(counted, ticket_followups.c.rating.is_not(None))
         )
-        async with self._db.reading() as connection:
+        async with self._db.reading(touches=(tickets, ticket_followups)) as connection:
             totals = (await connection.execute(ticket_query)).one()
             ratings = (await connection.execute(rating_query)).one()
         return RateCounts(

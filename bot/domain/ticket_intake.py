@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.domain.community import Directory, Person, Role
 from bot.domain.ticket_deadlines import DeadlineKeeper
 from bot.domain.ticket_models import (
+    DuplicateCandidate,
     OpenedTicket,
     RequestDraft,
     Ticket,
@@ -101,10 +102,10 @@ class TicketIntake:
             if other != self._directory.community.id
             and (self._directory.is_within(other, node) or self._directory.is_within(node, other))
         ) | {node}
-        candidates = await self._tickets.recent_active(
+        candidates = await self._tickets.duplicate_candidates(
             draft.request_type, related, now - self._policy.duplicate_window
         )
-        best: tuple[float, Ticket] | None = None
+        best: tuple[float, DuplicateCandidate] | None = None
         for candidate in candidates:
             if draft.location and candidate.location and not _same_place(draft, candidate):
                 continue
@@ -113,7 +114,7 @@ class TicketIntake:
             score = similarity(draft.text, candidate.text)
             if score >= self._policy.duplicate_similarity and (best is None or score > best[0]):
                 best = (score, candidate)
-        return None if best is None else best[1]
+        return None if best is None else await self._tickets.get(best[1].id)
 
     async def _join(
         self,
@@ -166,7 +167,7 @@ class TicketIntake:
         return list(found.values())
 
 
-def _same_place(draft: RequestDraft, ticket: Ticket) -> bool:
+def _same_place(draft: RequestDraft, ticket: DuplicateCandidate) -> bool:
     """Two parsed locations name the same place when one contains the other (5幢 / 5幢1单元)."""
     first, second = draft.location or "", ticket.location or ""
     return first in second or second in first

@@ -70,6 +70,16 @@ class Ticket:
 
 
 @dataclass(frozen=True, slots=True)
+class DuplicateCandidate:
+    """What duplicate detection compares of an active ticket (not the whole ticket)."""
+
+    id: int
+    text: str
+    location: str | None
+    urgent: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TicketEvent:
     """One entry of a ticket's history: a transition or a note, with who and when."""
 
@@ -154,10 +164,10 @@ class TicketRepository(Protocol):
         """Active tickets at these nodes (None: everywhere), optionally of one reporter."""
         ...
 
-    async def recent_active(
+    async def duplicate_candidates(
         self, request_type: RequestType, nodes: frozenset[str], since: datetime
-    ) -> list[Ticket]:
-        """Active tickets of a type at these nodes opened since `since` (duplicate candidates)."""
+    ) -> list[DuplicateCandidate]:
+        """Active tickets of a type at these nodes opened since `since`, newest first."""
         ...
 
     async def merged_into(self, ticket_id: int) -> list[Ticket]:
