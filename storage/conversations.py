@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import bindparam, delete, select
 
 from bot.domain.conversations import Conversation
 from bot.events import ChatRef, UserRef
 from storage.db import Database
 from storage.schema import conversations
+
+_BY_USERS = select(conversations).where(
+    conversations.c.user_id.in_(bindparam("users", expanding=True))
+)
 
 
 def _key(chat: ChatRef, user: UserRef) -> dict[str, str]:
@@ -42,25 +46,14 @@ class SqlConversationRepository:
         if not keys:
             return {}
         by_key = {tuple(_key(chat, user).values()): (chat, user) for chat, user in keys}
-        query = select(conversations).where(
-            or_(
-                *(
-                    and_(
-                        conversations.c.platform == platform,
-                        conversations.c.chat_id == chat_id,
-                        conversations.c.user_id == user_id,
-                    )
-                    for platform, chat_id, user_id in by_key
-                )
-            )
-        )
+        users = sorted({user.user_id for _, user in keys})
+        # Few people are ever in a flow: select by user, then keep the exact (chat, user) keys.
         async with self._db.reading(touches=(conversations,)) as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (await connection.execute(_BY_USERS, {"users": users})).all()
         return {
-            by_key[(row.platform, row.chat_id, row.user_id)]: Conversation(
-                row.state, json.loads(row.slots), row.expires_at
-            )
+            by_key[key]: Conversation(row.state, json.loads(row.slots), row.expires_at)
             for row in rows
+            if (key := (row.platform, row.chat_id, row.user_id)) in by_key
         }
 
     async def put(self, chat: ChatRef, user: UserRef, conversation: Conversation) -> None:

@@ -13,6 +13,13 @@ from bot.ports import InboxKey
 from storage.db import Database
 from storage.schema import inbox
 
+_RECORD_NEW = {
+    name: dialect.insert(inbox)
+    .on_conflict_do_nothing()
+    .returning(inbox.c.platform, inbox.c.chat_id, inbox.c.message_id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+
 
 class SqlInboxRepository:
     """Records (platform, chat, message id) before any side effect of the message."""
@@ -60,16 +67,12 @@ class SqlInboxRepository:
             name = connection.dialect.name
             if name not in ("sqlite", "postgresql"):
                 return [await self.record(k.platform, k.chat_id, k.message_id, at) for k in keys]
-            insert = sqlite.insert if name == "sqlite" else postgresql.insert
-            statement = (
-                insert(inbox)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .returning(inbox.c.platform, inbox.c.chat_id, inbox.c.message_id)
-            )
+            # A list of parameter sets: SQLAlchemy sends it as multi-row INSERTs
+            # ("insertmanyvalues") with RETURNING, without building a statement per row.
+            statement = _RECORD_NEW[name]
             inserted = {
                 InboxKey(Platform(r.platform), r.chat_id, r.message_id)
-                for r in await connection.execute(statement)
+                for r in await connection.execute(statement, rows)
             }
         fresh: list[bool] = []
         for key in keys:

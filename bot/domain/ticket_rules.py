@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 
 from bot.domain.community import Role
@@ -139,6 +140,9 @@ _FILLER = frozenset("的了吗呢啊呀吧么又还都也很太就在是有我�
 _MIN_SHARED = 2
 
 
+# Each new report is compared with every active report of its type nearby: keep the bigrams
+# of recent texts rather than recomputing them for every comparison.
+@lru_cache(maxsize=4096)
 def _bigrams(text: str) -> frozenset[str]:
     chars = [
         c for c in _ADDRESS.sub(" ", text.lower()) if _MEANINGFUL.match(c) and c not in _FILLER
