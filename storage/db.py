@@ -61,7 +61,12 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_async_engine(url)
+        options: dict[str, Any] = {}
+        if parsed.drivername == "sqlite+aiosqlite":
+            from storage.sqlite_driver import dbapi
+
+            options["module"] = dbapi()
+        self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
