@@ -39,7 +39,7 @@ def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -
             cursor.execute(operation, parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else None
-        return description, rows, cursor.lastrowid, cursor.rowcount
+        return description, rows, cursor.lastrowid or 0, cursor.rowcount
     finally:
         cursor.close()
 

@@ -6,31 +6,14 @@ until a block that touches their table starts; a savepoint that fails drops its 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.schema import inbox
-
-AT = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
-
-
-def _row(message_id: str) -> dict[str, object]:
-    return {"platform": "console", "chat_id": "g", "message_id": message_id, "received_at": AT}
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
-    await upgrade(db)
-    yield db
-    await db.close()
+from tests.storage.conftest import inbox_row
 
 
 async def _count(db: Database) -> int:
@@ -46,14 +29,14 @@ async def _ids(db: Database) -> list[str]:
 
 async def _append_then_fail(db: Database, block: AbstractAsyncContextManager[object]) -> None:
     async with block:
-        await db.append(inbox, [_row("failed")])
+        await db.append(inbox, [inbox_row("failed")])
         raise RuntimeError("a handler failed")
 
 
 async def test_appended_rows_are_written_in_order_at_commit(database: Database) -> None:
     async with database.transaction():
-        await database.append(inbox, [_row("m1")])
-        await database.append(inbox, [_row("m2"), _row("m3")])
+        await database.append(inbox, [inbox_row("m1")])
+        await database.append(inbox, [inbox_row("m2"), inbox_row("m3")])
     assert await _ids(database) == ["m1", "m2", "m3"]
 
 
@@ -61,9 +44,9 @@ async def test_a_block_touching_the_table_sees_the_rows_appended_before_it(
     database: Database,
 ) -> None:
     async with database.transaction():
-        await database.append(inbox, [_row("m1")])
+        await database.append(inbox, [inbox_row("m1")])
         assert await _ids(database) == ["m1"]
-        await database.append(inbox, [_row("m2")])
+        await database.append(inbox, [inbox_row("m2")])
         # Not declared as touching the inbox: the row still waits (and is not lost).
         async with database.reading(touches=()) as connection:
             await connection.execute(select(1))
@@ -79,15 +62,15 @@ async def test_a_failed_transaction_writes_none_of_its_appended_rows(database: D
 
 async def test_a_failed_savepoint_drops_only_its_own_rows(database: Database) -> None:
     async with database.transaction():
-        await database.append(inbox, [_row("before")])
+        await database.append(inbox, [inbox_row("before")])
         with pytest.raises(RuntimeError):
             await _append_then_fail(database, database.savepoint())
         async with database.savepoint():
-            await database.append(inbox, [_row("kept")])
-        await database.append(inbox, [_row("after")])
+            await database.append(inbox, [inbox_row("kept")])
+        await database.append(inbox, [inbox_row("after")])
     assert await _ids(database) == ["before", "kept", "after"]
 
 
 async def test_outside_a_transaction_rows_are_written_at_once(database: Database) -> None:
-    await database.append(inbox, [_row("m1")])
+    await database.append(inbox, [inbox_row("m1")])
     assert await _ids(database) == ["m1"]
