@@ -21,7 +21,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,6 +63,7 @@ class Run:
     """What one burst size measured."""
 
     in_flight: int
+    workers: int
     latencies: list[float]
     elapsed: float
     cpu: float  # main-thread CPU seconds: what other load on the machine does not inflate
@@ -70,7 +71,7 @@ class Run:
     delivery: float
 
 
-async def run_pipeline(texts: list[str], concurrency: int) -> Run:
+async def run_pipeline(texts: list[str], concurrency: int, workers: int) -> Run:
     from bot.app import build_app
     from bot.clock import FakeClock
     from bot.events import ChatRef, IncomingMessage, Platform, UserRef
@@ -78,6 +79,7 @@ async def run_pipeline(texts: list[str], concurrency: int) -> Run:
     from config.settings import load_settings
 
     settings = load_settings(demo_config_path())
+    settings = replace(settings, classifier=replace(settings.classifier, worker_processes=workers))
     groups = [g.id for g in settings.groups]
     NullAdapter.platform = Platform.CONSOLE  # type: ignore[assignment]
     adapter = NullAdapter()
@@ -131,7 +133,7 @@ async def run_pipeline(texts: list[str], concurrency: int) -> Run:
         await app.deliver()
         delivery = time.perf_counter() - sending
         await app.stop()
-    return Run(concurrency, latencies, elapsed, cpu, adapter.sent, delivery)
+    return Run(concurrency, workers, latencies, elapsed, cpu, adapter.sent, delivery)
 
 
 def raw_jieba(texts: list[str]) -> float:
@@ -168,9 +170,20 @@ def main() -> None:
     parser.add_argument(
         "--in-flight", type=int, nargs="+", default=[32, 256], help="burst sizes to measure"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[0, 1],
+        help="[classifier] worker_processes settings to measure (0: on the event loop)",
+    )
     args = parser.parse_args()
     texts = load_texts(args.messages)
-    runs = [asyncio.run(run_pipeline(texts, in_flight)) for in_flight in args.in_flight]
+    runs = [
+        asyncio.run(run_pipeline(texts, in_flight, workers))
+        for workers in args.workers
+        for in_flight in args.in_flight
+    ]
     jieba_rate = raw_jieba(texts)
     commit = durable_commit_seconds()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -178,16 +191,22 @@ def main() -> None:
     print(f"raw jieba.lcut          {jieba_rate:,.0f} messages/s (same texts, same run)")
     print(f"durable commit          {commit * 1000:.2f} ms each on this disk (one per batch)")
     print()
-    print("in flight   messages/s   p50 ms   p99 ms   CPU us/msg   ratio (target >= 0.25)")
+    print(
+        "classifier      in flight   messages/s   p50 ms   p99 ms   loop CPU us/msg"
+        "   ratio (target >= 0.25)"
+    )
     for run in runs:
         rate = len(texts) / run.elapsed
         cut = statistics.quantiles(run.latencies, n=100)
+        where = "event loop" if run.workers == 0 else f"{run.workers} process"
         print(
-            f"{run.in_flight:>9}   {rate:>10,.0f}   {cut[49] * 1000:>6.2f}   {cut[98] * 1000:>6.1f}"
-            f"   {run.cpu / len(texts) * 1e6:>10.0f}   {rate / jieba_rate:.3f}"
+            f"{where:<14}  {run.in_flight:>9}   {rate:>10,.0f}"
+            f"   {cut[49] * 1000:>6.2f}   {cut[98] * 1000:>6.1f}"
+            f"   {run.cpu / len(texts) * 1e6:>15.0f}   {rate / jieba_rate:.3f}"
         )
     print()
-    print(f"peak RSS                {peak_mb:.0f} MB")
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS                {peak_mb:.0f} MB (a classifier worker: {worker_mb:.0f} MB)")
     last = runs[-1]
     print(
         f"outbox delivery         {last.sent} messages in {last.delivery:.2f} s "

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
-import nlp
 from bot.adapters.base import Adapter
+from bot.classifying import Classifier, make_classifier
 from bot.clock import Clock, SystemClock
 from bot.context import Services
 from bot.domain.bindings import BindingService
@@ -88,6 +88,7 @@ class App:
     dispatcher: Dispatcher
     services: Services
     pipeline: Pipeline
+    classifier: Classifier
     adapters: Sequence[Adapter]
     due_jobs: Sequence[Callable[[], Awaitable[None]]] = ()
     scheduled: Sequence[Scheduled] = ()
@@ -99,11 +100,11 @@ class App:
         revision = await upgrade(self.database)
         logger.info("database ready at revision %s", revision)
         await self.services.bindings.load()
-        # jieba's first use loads its dictionary (about a second): never on the event loop.
-        await asyncio.to_thread(nlp.warm_up)
+        await self.classifier.start()
 
     async def stop(self) -> None:
-        """Release the database."""
+        """Stop the classifier workers and release the database."""
+        await self.classifier.stop()
         await self.database.close()
 
     async def run_due(self) -> None:
@@ -304,13 +305,14 @@ def build_app(
         ),
     )
     inbox = SqlInboxRepository(database)
+    classifier = make_classifier(settings.classifier.worker_processes)
     pipeline = Pipeline(
         database=database,
         inbox=inbox,
         routes=RouteTable(all_routers()),
         services=services,
         platform_events=PlatformEventHandler(bindings, directory, outbox, database, inbox, clock),
-        classifier=nlp.classify,
+        classifier=classifier,
         clock=clock,
     )
     return App(
@@ -322,6 +324,7 @@ def build_app(
         dispatcher=Dispatcher(outbox_repository, outbox, clock),
         services=services,
         pipeline=pipeline,
+        classifier=classifier,
         adapters=chosen,
         due_jobs=[*(service.run_due for service in schedules.all), tickets.run_due, votes.run_due],
         scheduled=[*schedules.all, tickets, votes],

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from bot.classifying import Classifier
 from bot.clock import Clock
 from bot.context import HandlerContext, Services
 from bot.domain.conversations import Conversation
@@ -52,8 +52,15 @@ class _Pending:
 
     msg: IncomingMessage
     routed: tuple[Match, Handler] | None
-    classification: Classification | None
+    # A future while a classifier worker is still on it (bot/classifying.py).
+    classification: Classification | asyncio.Future[Classification] | None
     done: asyncio.Future[None]
+
+    async def classified(self) -> Classification | None:
+        """The classification, once the worker has answered."""
+        if isinstance(self.classification, asyncio.Future):
+            return await self.classification
+        return self.classification
 
 
 class PlatformEvents(Protocol):
@@ -75,12 +82,12 @@ class Pipeline:
         routes: RouteTable,
         services: Services,
         platform_events: PlatformEvents,
-        classifier: Callable[[str], Classification],
+        classifier: Classifier,
         clock: Clock,
     ) -> None:
         self._db, self._inbox, self._routes = database, inbox, routes
         self._services, self._platform_events = services, platform_events
-        self._classify, self._clock = classifier, clock
+        self._classifier, self._clock = classifier, clock
         # Messages wait here for the single writer, in arrival order: one FIFO keeps every
         # chat's order, and the writer commits whatever has queued up in one transaction
         # (group commit), so a burst pays for one fsync instead of one per message.
@@ -104,7 +111,7 @@ class Pipeline:
         routed = self._routes.match_command(msg.text)
         classification = None
         if routed is None and msg.text and not msg.is_button:
-            classification = self._classify(msg.text)
+            classification = self._classifier.submit(msg.text)
         done = asyncio.get_running_loop().create_future()
         return _Pending(msg, routed, classification, done)
 
@@ -156,7 +163,8 @@ class Pipeline:
         )
         for pending in todo:
             msg = pending.msg
-            ctx = self._context(msg, pending.classification, flows.get((msg.chat, msg.sender)))
+            classification = await pending.classified()
+            ctx = self._context(msg, classification, flows.get((msg.chat, msg.sender)))
             reply = await self._guarded(msg, ctx, pending.routed, careful=careful)
             if reply is not None:
                 await self._services.outbox.put(_reply_entry(msg, ctx, reply))

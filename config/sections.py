@@ -36,10 +36,15 @@ class StorageSettings:
 
 @dataclass(frozen=True, slots=True)
 class ClassifierSettings:
-    """Below `confirm_below` confidence the bot asks a question instead of guessing."""
+    """Below `confirm_below` confidence the bot asks a question instead of guessing.
+
+    `worker_processes` > 0 classifies in that many worker processes instead of on the event
+    loop (bot/classifying.py): worth it on two or more cores when bursts are large.
+    """
 
     confirm_below: float = 0.55
     question_timeout_minutes: int = 30
+    worker_processes: int = 0
 
     @property
     def question_timeout(self) -> dt.timedelta:
@@ -178,15 +183,24 @@ def read_storage(root: TableReader) -> StorageSettings:
     return StorageSettings(database=database, data_dir=data_dir)
 
 
+# More classifier processes than this only queue for the same cores.
+MAX_WORKERS = 16
+
+
 def read_classifier(root: TableReader) -> ClassifierSettings:
     """[classifier]."""
-    table = root.table("classifier", ("confirm_below", "question_timeout_minutes"))
+    table = root.table(
+        "classifier", ("confirm_below", "question_timeout_minutes", "worker_processes")
+    )
     return ClassifierSettings(
         confirm_below=table.number(
             "confirm_below", _CLASSIFIER.confirm_below, minimum=0, maximum=1
         ),
         question_timeout_minutes=table.integer(
             "question_timeout_minutes", _CLASSIFIER.question_timeout_minutes, minimum=1
+        ),
+        worker_processes=table.integer(
+            "worker_processes", _CLASSIFIER.worker_processes, minimum=0, maximum=MAX_WORKERS
         ),
     )
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.classifying import InlineClassifier
 from bot.events import Platform
 from handlers.texts import common
 from nlp import Classification, Label, classify
@@ -162,7 +163,7 @@ async def test_a_confirmed_report_keeps_its_own_place_and_cues(
             return found
         return replace(found, label=Label.REPAIR, confidence=0.3, urgent=False)
 
-    monkeypatch.setattr(app.app.pipeline, "_classify", unsure_about_the_lamp)
+    monkeypatch.setattr(app.app.pipeline, "_classifier", InlineClassifier(unsure_about_the_lamp))
     asked = await app.say(report)
     assert "回复 1 确认" in asked[0].text
     await app.say("1")

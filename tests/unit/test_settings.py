@@ -551,6 +551,12 @@ BAD_CONFIGS = [
         "expected at least 1, got 0",
     ),
     bad(
+        "too-many-classifier-workers",
+        add("[classifier]\nworker_processes = 64  # <-\n"),
+        "classifier.worker_processes",
+        "expected at most 16, got 64",
+    ),
+    bad(
         "bad-database-url",
         add('[storage]\ndatabase = "data/linli.db"  # <-\n'),
         "storage.database",
@@ -655,6 +661,7 @@ def test_issue_example_loads_with_every_default(tmp_path: Path) -> None:
     assert settings.storage.sqlite_path == Path("data/linli.db")
     assert settings.classifier.confirm_below == 0.55
     assert settings.classifier.question_timeout == dt.timedelta(minutes=30)
+    assert settings.classifier.worker_processes == 0
     assert settings.routing.roles_for(RequestType.REPAIR) == (Role.PROPERTY, Role.GRID_WORKER)
     assert settings.routing.roles_for(RequestType.INCIDENT) == (Role.GRID_WORKER,)
     assert settings.routing.roles_for(RequestType.COMPLAINT) == (Role.COMPOUND_SECRETARY,)
