@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -29,8 +30,8 @@ def settings() -> Settings:
     return load_settings(demo_config_path())
 
 
-@pytest.fixture
-async def app(settings: Settings, tmp_path: Path) -> AsyncIterator[AppHarness]:
+@asynccontextmanager
+async def started_app(settings: Settings, tmp_path: Path) -> AsyncIterator[AppHarness]:
     """A started app with a recording adapter and a fake clock at 1 Dec 2026 09:00."""
     clock = FakeClock(START)
     adapter = RecordingAdapter()
@@ -48,3 +49,10 @@ async def app(settings: Settings, tmp_path: Path) -> AsyncIterator[AppHarness]:
         yield AppHarness(built, clock, adapter)
     finally:
         await built.stop()
+
+
+@pytest.fixture
+async def app(settings: Settings, tmp_path: Path) -> AsyncIterator[AppHarness]:
+    """A started app on the demo community (see `started_app`)."""
+    async with started_app(settings, tmp_path) as harness:
+        yield harness

@@ -15,12 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import nlp
-from bot.app import build_app
 from bot.classifying import ProcessClassifier
-from bot.clock import FakeClock
-from config.environment import Secrets
 from config.settings import Settings
-from tests.fakes import AppHarness, RecordingAdapter
+from tests.conftest import started_app
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 TEXTS = [
@@ -68,19 +65,7 @@ async def test_the_pipeline_files_tickets_with_a_classifier_worker(
     settings: Settings, tmp_path: Path
 ) -> None:
     with_worker = replace(settings, classifier=replace(settings.classifier, worker_processes=1))
-    adapter, clock = RecordingAdapter(), FakeClock(START)
-    built = build_app(
-        with_worker,
-        Secrets(),
-        clock=clock,
-        adapters=[adapter],
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
-    )
-    await built.start()
-    try:
-        chat = AppHarness(built, clock, adapter)
+    async with started_app(with_worker, tmp_path) as chat:
         replies = await chat.say("5幢1单元楼道灯坏了好几天了，晚上黑漆漆的")
         assert "工单号 1001" in replies[0].text
         assert await chat.say("早上好") == []
-    finally:
-        await built.stop()
