@@ -170,6 +170,8 @@ ticket_due = Table(
     Column("level", Integer, nullable=False),
     Column("due_at", UtcDateTime, nullable=False),
     Column("done_at", UtcDateTime),
+    # Failed attempts so far: a failing action is tried again later, up to a limit.
+    Column("failures", Integer, nullable=False, server_default="0"),
 )
 Index("ix_ticket_due_pending", ticket_due.c.done_at, ticket_due.c.due_at)
 

@@ -351,7 +351,7 @@ class SqlTicketRepository:
         async with self._db.reading() as connection:
             rows = (await connection.execute(query)).all()
         return [
-            DueAction(row.id, row.ticket_id, DueKind(row.kind), row.level, row.due_at)
+            DueAction(row.id, row.ticket_id, DueKind(row.kind), row.level, row.due_at, row.failures)
             for row in rows
         ]
 
@@ -364,6 +364,15 @@ class SqlTicketRepository:
                 .values(done_at=at)
             )
         return result.rowcount == 1
+
+    async def postpone_due(self, action_id: int, due_at: datetime) -> None:
+        """Count a failure of a pending action and move it to `due_at` (tried again then)."""
+        async with self._db.transaction(touches=(ticket_due,)) as connection:
+            await connection.execute(
+                update(ticket_due)
+                .where(ticket_due.c.id == action_id, ticket_due.c.done_at.is_(None))
+                .values(due_at=due_at, failures=ticket_due.c.failures + 1)
+            )
 
     async def next_due_at(self) -> datetime | None:
         """When the next pending action is due."""

@@ -7,9 +7,10 @@ marked done in the same transaction as the messages it causes.
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.community import Directory, Level, Node, Person, Role
@@ -39,6 +40,13 @@ ESCALATION_ROLES = {
 }
 ALL_KINDS = frozenset(DueKind)
 BATCH = 200
+# An action that fails is tried again this much later, up to this many times; then it is
+# dropped (and logged), so one broken ticket never holds up everyone else's reminders. A
+# reminder or escalation two hours late has lost its point anyway.
+RETRY_FAILED_AFTER = timedelta(minutes=10)
+MAX_FAILURES = 12
+
+logger = logging.getLogger(__name__)
 
 
 class DeadlineKeeper:
@@ -92,12 +100,32 @@ class DeadlineKeeper:
             now = self._clock.now()
             actions = await self._tickets.due_actions(now, BATCH)
             for action in actions:
-                async with self._transaction():
-                    # Marking first makes a second, concurrent run skip the action.
-                    if await self._tickets.mark_done(action.id, now):
-                        await self._perform(action)
+                try:
+                    async with self._transaction():
+                        # Marking first makes a second, concurrent run skip the action.
+                        if await self._tickets.mark_done(action.id, now):
+                            await self._perform(action)
+                except Exception:
+                    await self._failed(action, now)
             if len(actions) < BATCH:
                 return
+
+    async def _failed(self, action: DueAction, now: datetime) -> None:
+        """The action's transaction rolled back: try it again later, or drop it for good."""
+        if action.failures + 1 >= MAX_FAILURES:
+            logger.exception(
+                "dropping %s of ticket id %s after %d failed attempts",
+                action.kind.value, action.ticket_id, action.failures + 1,
+            )  # fmt: skip
+            async with self._transaction():
+                await self._tickets.mark_done(action.id, now)
+            return
+        logger.exception(
+            "%s of ticket id %s failed; trying again in %s",
+            action.kind.value, action.ticket_id, RETRY_FAILED_AFTER,
+        )  # fmt: skip
+        async with self._transaction():
+            await self._tickets.postpone_due(action.id, now + RETRY_FAILED_AFTER)
 
     def _transaction(self) -> AbstractAsyncContextManager[object]:
         if self._transactions is None:

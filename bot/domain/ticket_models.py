@@ -113,6 +113,7 @@ class DueAction:
     kind: DueKind
     level: int
     due_at: datetime
+    failures: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +219,10 @@ class TicketRepository(Protocol):
 
     async def mark_done(self, action_id: int, at: datetime) -> bool:
         """Mark an action done; False when it already was (another run got there first)."""
+        ...
+
+    async def postpone_due(self, action_id: int, due_at: datetime) -> None:
+        """Count a failure of a pending action and move it to `due_at` (tried again then)."""
         ...
 
     async def next_due_at(self) -> datetime | None:

@@ -3,10 +3,15 @@ duplicates, follow-up ratings, visits, merge and split, 随手拍, and /统计."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.domain.tickets import Ticket
 from bot.events import OutgoingMessage
+from bot.notifier import Notifier
 from tests.fakes import AppHarness
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -218,3 +223,43 @@ async def test_stats_count_by_hand(app: AppHarness) -> None:
     assert "满意率 100.0%（满意和基本满意 1/已评价 1）" in stats
     refused = await app.say("/统计", user="p-res1", chat=None)
     assert "工作人员" in refused[0].text
+
+
+async def test_a_failing_due_action_does_not_hold_up_the_others(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    await app.say(REPAIR)  # ticket 1001, whose reminders will fail
+    second = await app.say("5幢2单元门口的路灯坏了，晚上黑乎乎的", user="p-res2", chat="g-ty52")
+    assert "工单号 1002" in _reply(second)
+    original = Notifier.reminder
+
+    async def broken_for_1001(self: Notifier, ticket: Ticket, *args: Any) -> None:
+        if ticket.number == 1001:
+            raise RuntimeError("cannot remind about 1001")
+        await original(self, ticket, *args)
+
+    monkeypatch.setattr(Notifier, "reminder", broken_for_1001)
+    sent = await app.tick(_at(2, 9))
+    assert any("1002" in text for text in _private(sent, "p-grid"))  # the other one went out
+    assert "trying again in 0:10:00" in caplog.text
+    monkeypatch.setattr(Notifier, "reminder", original)
+    retried = await app.tick(_at(2, 9, 15))
+    assert any("1001" in text for text in _private(retried, "p-grid"))
+
+
+async def test_a_due_action_that_keeps_failing_is_dropped(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    await app.say(REPAIR)
+
+    async def broken(self: Notifier, ticket: Ticket, *args: Any) -> None:
+        raise RuntimeError("cannot remind")
+
+    monkeypatch.setattr(Notifier, "reminder", broken)
+    for minute in range(0, 12 * 10 + 1, 10):  # a try every ten minutes: twelve in all
+        await app.tick(_at(2, 8, 0) + timedelta(minutes=minute))
+    assert caplog.text.count("remind_respond of ticket id 1 failed") == 11
+    assert "dropping remind_respond of ticket id 1 after 12 failed attempts" in caplog.text
+    caplog.clear()
+    await app.tick(_at(2, 12))
+    assert "remind_respond" not in caplog.text
