@@ -84,6 +84,9 @@ class OutgoingMessage:
     urgent: bool = False
     image: str | None = None
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    # Parts (a picture, text pieces) an earlier, failed attempt already delivered: a retry
+    # sends only the rest, so nobody reads the first half of a long notice twice.
+    parts_sent: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,9 +52,16 @@ class OutboxRepository(Protocol):
         ...
 
     async def mark_failed(
-        self, outbox_id: int, at: datetime, error: str, *, retry_at: datetime | None
+        self,
+        outbox_id: int,
+        at: datetime,
+        error: str,
+        *,
+        retry_at: datetime | None,
+        parts_sent: int = 0,
     ) -> None:
-        """Record a failed attempt: retry at `retry_at`, or give up when it is None."""
+        """Record a failed attempt (and how many parts did go out): retry at `retry_at`, or
+        give up when it is None."""
         ...
 
     async def next_due_at(self, platform: Platform) -> datetime | None:
@@ -202,7 +209,7 @@ class Dispatcher:
             retry_at = None if error.permanent else now + RETRY_AFTER
             logger.warning("delivery of outbox %s failed: %s", message.outbox_id, error)
             await self._repository.mark_failed(
-                message.outbox_id, now, str(error), retry_at=retry_at
+                message.outbox_id, now, str(error), retry_at=retry_at, parts_sent=error.parts_sent
             )
             return
         await self._repository.mark_sent(message.outbox_id, self._clock.now())

@@ -26,6 +26,7 @@ def _row_to_message(row: Any) -> OutgoingMessage:
         urgent=row.urgent,
         image=row.image,
         buttons=buttons,
+        parts_sent=row.parts_sent,
     )
 
 
@@ -86,15 +87,29 @@ class SqlOutboxRepository:
             )
 
     async def mark_failed(
-        self, outbox_id: int, at: datetime, error: str, *, retry_at: datetime | None
+        self,
+        outbox_id: int,
+        at: datetime,
+        error: str,
+        *,
+        retry_at: datetime | None,
+        parts_sent: int = 0,
     ) -> None:
-        """Count the attempt; retry later, or give up when permanent or out of attempts."""
+        """Count the attempt and the parts delivered; retry later, or give up when permanent
+        or out of attempts."""
         async with self._db.transaction() as connection:
-            attempts = (
-                await connection.execute(select(outbox.c.attempts).where(outbox.c.id == outbox_id))
-            ).scalar_one()
+            attempts, delivered = (
+                await connection.execute(
+                    select(outbox.c.attempts, outbox.c.parts_sent).where(outbox.c.id == outbox_id)
+                )
+            ).one()
             give_up = retry_at is None or attempts + 1 >= MAX_ATTEMPTS
-            values: dict[str, Any] = {"attempts": attempts + 1, "error": error[:500]}
+            values: dict[str, Any] = {
+                "attempts": attempts + 1,
+                "error": error[:500],
+                # Never fewer than before: an attempt that failed at once delivered nothing new.
+                "parts_sent": max(delivered, parts_sent),
+            }
             if give_up:
                 values["failed_at"] = at
             else:

@@ -86,6 +86,8 @@ outbox = Table(
     Column("failed_at", UtcDateTime),
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text),
+    # Parts (picture, text pieces) delivered by failed attempts: a retry sends the rest only.
+    Column("parts_sent", Integer, nullable=False, server_default="0"),
 )
 Index("ix_outbox_pending", outbox.c.sent_at, outbox.c.failed_at, outbox.c.not_before_at)
 

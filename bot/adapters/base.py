@@ -11,11 +11,16 @@ EventSink = Callable[[IncomingMessage | PlatformEvent], Awaitable[None]]
 
 
 class DeliveryError(Exception):
-    """A send failed; `permanent` means retrying can never succeed (kicked, chat gone)."""
+    """A send failed; `permanent` means retrying can never succeed (kicked, chat gone).
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    `parts_sent` counts the parts of the message (see OutgoingMessage.parts_sent) that had
+    been delivered, in this attempt and earlier ones, when the send failed.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool, parts_sent: int = 0) -> None:
         super().__init__(reason)
         self.permanent = permanent
+        self.parts_sent = parts_sent
 
 
 class Adapter(Protocol):

@@ -424,15 +424,18 @@ class TelegramAdapter:
             raise DeliveryError("telegram adapter is not connected", permanent=False)
         chat_id = _numeric_chat_id(message.chat)
         parts = await _parts_of(message)
+        sent = message.parts_sent  # delivered by an earlier attempt: not again
         for _ in range(2):
             try:
-                await self._deliver(application.bot, chat_id, message, parts)
+                while sent < len(parts):
+                    await self._deliver(application.bot, chat_id, message, parts[sent])
+                    sent += 1
             except ChatMigratedError as moved:
                 new_id = int(moved.new_chat_id)
                 self._announce(ChatMigrated(Platform.TELEGRAM, str(chat_id), str(new_id)))
                 chat_id = new_id
             except TelegramError as error:
-                raise self._delivery_error(error, message.chat) from None
+                raise self._delivery_error(error, message.chat, sent) from None
             else:
                 return
         raise DeliveryError("telegram chat migrated again while sending", permanent=False)
@@ -551,38 +554,36 @@ class TelegramAdapter:
     # -------------------------------------------------------------------- outgoing
 
     async def _deliver(
-        self, bot: ExtBot[int], chat_id: int, message: OutgoingMessage, parts: list[_Part]
+        self, bot: ExtBot[int], chat_id: int, message: OutgoingMessage, part: _Part
     ) -> None:
-        reply = None
-        if message.reply_to_id and message.reply_to_id.isdigit():
-            reply = ReplyParameters(int(message.reply_to_id), allow_sending_without_reply=True)
-        keyboard = inline_keyboard(message)
-        for part in parts:
-            await self._pacer.turn(
-                str(chat_id), is_group=message.chat.is_group, urgent=message.urgent
+        """One Bot API call: the reply goes on the first part, the keyboard on the last."""
+        reply_parameters = None
+        if part.with_reply and message.reply_to_id and message.reply_to_id.isdigit():
+            reply_parameters = ReplyParameters(
+                int(message.reply_to_id), allow_sending_without_reply=True
             )
-            reply_parameters = reply if part.with_reply else None
-            markup = keyboard if part.with_keyboard else None
-            if part.photo is not None:
-                await bot.send_photo(
-                    chat_id,
-                    part.photo,
-                    caption=part.text or None,
-                    reply_parameters=reply_parameters,
-                    reply_markup=markup,
-                )
-            else:
-                await bot.send_message(
-                    chat_id, part.text, reply_parameters=reply_parameters, reply_markup=markup
-                )
+        markup = inline_keyboard(message) if part.with_keyboard else None
+        await self._pacer.turn(str(chat_id), is_group=message.chat.is_group, urgent=message.urgent)
+        if part.photo is not None:
+            await bot.send_photo(
+                chat_id,
+                part.photo,
+                caption=part.text or None,
+                reply_parameters=reply_parameters,
+                reply_markup=markup,
+            )
+        else:
+            await bot.send_message(
+                chat_id, part.text, reply_parameters=reply_parameters, reply_markup=markup
+            )
 
-    def _delivery_error(self, error: TelegramError, chat: ChatRef) -> DeliveryError:
+    def _delivery_error(self, error: TelegramError, chat: ChatRef, sent: int) -> DeliveryError:
         reason = f"telegram: {type(error).__name__}: {redact(error.message, self._token)}"
         if isinstance(error, Forbidden):
             if chat.is_group:
                 self._announce(BotRemoved(chat))
-            return DeliveryError(reason, permanent=True)
-        return DeliveryError(reason, permanent=isinstance(error, BadRequest))
+            return DeliveryError(reason, permanent=True, parts_sent=sent)
+        return DeliveryError(reason, permanent=isinstance(error, BadRequest), parts_sent=sent)
 
 
 def _file_base(api_base: str) -> str:

@@ -698,21 +698,31 @@ class WechatAdapter:
         pieces = split_text(text, self._options.text_limit) if text.strip() else []
         if self._puppet is None or not self._puppet.connected or not self._logged_in:
             raise DeliveryError("WeChat is not connected or not logged in", permanent=False)
-        needed = len(pieces) + (message.image is not None)
-        if not message.urgent and self._pacer.remaining_today() < needed:
-            raise DeliveryError("WeChat daily cap reached", permanent=False)
+        parts: list[Callable[[], Awaitable[None]]] = []
         if message.image is not None:
-            data = await self._read_image(message.image)
-            file_box = _base64_file_box(Path(message.image).name, data)
-            await self._paced(message, functools.partial(self._send_file, chat_id, file_box))
-        for piece in pieces:
-            await self._paced(message, functools.partial(self._send_text, chat_id, piece))
+            parts.append(functools.partial(self._send_image, chat_id, message.image))
+        parts += [functools.partial(self._send_text, chat_id, piece) for piece in pieces]
+        sent = message.parts_sent  # delivered by an earlier attempt: not again
+        if not message.urgent and self._pacer.remaining_today() < len(parts) - sent:
+            raise DeliveryError("WeChat daily cap reached", permanent=False, parts_sent=sent)
+        for part in parts[sent:]:
+            try:
+                await self._paced(message, part)
+            except DeliveryError as error:
+                raise DeliveryError(
+                    str(error), permanent=error.permanent, parts_sent=sent
+                ) from error
+            sent += 1
         # A bare number answers the last thing Linli said in a chat: once a message without
         # choices follows (such as "回复 1 确认" typed out in the text), "1" is plain text again.
         if message.buttons:
             self._choices.remember(chat_id, message.buttons, self._clock.monotonic())
         else:
             self._choices.forget(chat_id)
+
+    async def _send_image(self, chat_id: str, image: str) -> None:
+        data = await self._read_image(image)
+        await self._send_file(chat_id, _base64_file_box(Path(image).name, data))
 
     async def _paced(
         self, message: OutgoingMessage, deliver: Callable[[], Awaitable[None]]

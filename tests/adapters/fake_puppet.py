@@ -119,6 +119,8 @@ class FakePuppetService:
         self.rooms: dict[str, FakeRoom] = {}
         self.messages: dict[str, FakeMessage] = {}
         self.sent: list[SentText | SentFile] = []
+        # Sends to let through before the next one is refused (see `fail_send`).
+        self._failing_send: tuple[int, GRPCError] | None = None
         self.calls: list[str] = []
         self.logged_in = False
         self.event_streams_opened = 0
@@ -458,8 +460,23 @@ class FakePuppetService:
             raise GRPCError(Status.NOT_FOUND, f"no message {message_id}")
         return message
 
+    def fail_send(self, error: GRPCError, *, after: int = 0) -> None:
+        """Let `after` sends (text or file) through, then refuse the next one with `error`."""
+        self._failing_send = (after, error)
+
+    def _check_injected_send(self) -> None:
+        if self._failing_send is None:
+            return
+        after, error = self._failing_send
+        if after > 0:
+            self._failing_send = (after - 1, error)
+            return
+        self._failing_send = None
+        raise error
+
     async def _message_send_text(self, request: pb.MessageSendTextRequest) -> Any:
         self._check_conversation(request.conversation_id)
+        self._check_injected_send()
         message_id = self._next_id("out")
         self.sent.append(
             SentText(
@@ -474,6 +491,7 @@ class FakePuppetService:
 
     async def _message_send_file(self, request: pb.MessageSendFileRequest) -> Any:
         self._check_conversation(request.conversation_id)
+        self._check_injected_send()
         box = json.loads(request.filebox)
         message_id = self._next_id("out")
         data = base64.b64decode(box["base64"])

@@ -268,6 +268,7 @@ class FakeTelegram:
         self._ids = itertools.count(1)
         self._allowed_updates = _DEFAULT_UPDATE_TYPES
         self._injected_errors: dict[str, deque[ApiError]] = {}
+        self._passes_before_error: dict[str, int] = {}
         self._flood_until = 0.0
         self._group_windows: dict[int, deque[float]] = {}
         self._overall_window: deque[float] = deque()
@@ -485,9 +486,11 @@ class FakeTelegram:
 
     # ----------------------------------------------------------------- injecting failures
 
-    def fail_next(self, method: str, error: ApiError) -> None:
-        """The next call of `method` fails with `error` (queued; one error per call)."""
+    def fail_next(self, method: str, error: ApiError, *, after: int = 0) -> None:
+        """The next call of `method` fails with `error` (queued; one error per call), after
+        letting `after` calls through."""
         self._injected_errors.setdefault(method.lower(), deque()).append(error)
+        self._passes_before_error[method.lower()] = after
 
     def inject_flood(self, method: str = "sendMessage", retry_after: int = 1) -> None:
         """The next `method` call gets a 429; sends before `retry_after` s passed get one too."""
@@ -612,7 +615,9 @@ class FakeTelegram:
 
     def _check_injected(self, method: str) -> None:
         queue = self._injected_errors.get(method)
-        if queue:
+        if queue and self._passes_before_error.get(method, 0) > 0:
+            self._passes_before_error[method] -= 1
+        elif queue:
             error = queue.popleft()
             if error.code == 429 and error.parameters:
                 retry_after = int(str(error.parameters["retry_after"]))

@@ -7,6 +7,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -486,6 +487,18 @@ async def test_long_text_is_split_with_reply_first_and_keyboard_last(fake: FakeT
     assert "\n".join(message.body for message in fake.sent) == text
     assert [m.reply_to_message_id for m in fake.sent] == [first] + [None] * (len(fake.sent) - 1)
     assert [bool(m.buttons) for m in fake.sent] == [False] * (len(fake.sent) - 1) + [True]
+
+
+async def test_a_long_text_cut_off_midway_is_resumed_not_repeated(fake: FakeTelegram) -> None:
+    text = "\n".join(f"第{n}条：请居民注意用电安全，不要私拉电线。" for n in range(300))
+    async with running(fake) as (adapter, _):
+        fake.fail_next("sendMessage", ApiError(502, "Bad Gateway"), after=1)
+        with pytest.raises(DeliveryError) as failed:
+            await adapter.send(outgoing(text))
+        assert (failed.value.parts_sent, failed.value.permanent) == (1, False)
+        await adapter.send(replace(outgoing(text), parts_sent=failed.value.parts_sent))
+    assert len(fake.sent) == len(split_text(text)) > 1  # each part once
+    assert "\n".join(message.body for message in fake.sent) == text
 
 
 async def test_images_go_as_photos_with_caption(fake: FakeTelegram, tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
 
 from bot.adapters.base import DeliveryError
 from bot.adapters.wechat import WechatAdapter, WechatOptions
@@ -421,6 +423,24 @@ async def test_long_texts_are_split_on_line_boundaries(
     assert len(pieces) > 1
     assert all(len(p) <= 2000 for p in pieces)
     assert "\n".join(pieces).split("\n") == lines
+
+
+async def test_a_picture_and_text_cut_off_midway_are_resumed_not_repeated(
+    fake: FakePuppetService, tmp_path: Path
+) -> None:
+    picture = tmp_path / "notice.jpg"
+    picture.write_bytes(b"\xff\xd8\xff\xe0 a picture")
+    lines = [f"{n}. 5幢1单元楼道灯已修好" for n in range(1, 301)]
+    message = outgoing("\n".join(lines), image=str(picture))
+    async with connected(fake, tmp_path, text_limit=2000) as (adapter, _):
+        fake.fail_send(GRPCError(Status.UNAVAILABLE, "busy"), after=2)  # picture, first piece
+        with pytest.raises(DeliveryError) as failed:
+            await adapter.send(message)
+        assert (failed.value.parts_sent, failed.value.permanent) == (2, False)
+        await adapter.send(replace(message, parts_sent=failed.value.parts_sent))
+    assert [type(sent) for sent in fake.sent[:2]] == [SentFile, SentText]
+    assert len([sent for sent in fake.sent if isinstance(sent, SentFile)]) == 1
+    assert "\n".join(fake.texts_to(ROOM)).split("\n") == lines
 
 
 async def test_buttons_become_numbered_replies_and_a_number_presses_one(

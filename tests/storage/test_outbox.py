@@ -50,24 +50,26 @@ async def test_reply_stored_before_crash_is_sent_once_after_restart(
 
 
 class FlakyAdapter(RecordingAdapter):
-    """Fails the first send transiently, and every send to one chat permanently."""
+    """Fails the first send transiently, after delivering `delivered` of its parts."""
 
-    def __init__(self) -> None:
+    def __init__(self, delivered: int = 0) -> None:
         super().__init__()
-        self.calls = 0
+        self.calls, self.delivered = 0, delivered
 
     async def send(self, message: OutgoingMessage) -> None:
         self.calls += 1
         if self.calls == 1:
-            raise DeliveryError("network down", permanent=False)
+            raise DeliveryError("network down", permanent=False, parts_sent=self.delivered)
         await super().send(message)
 
 
-async def test_transient_failure_is_retried_later(settings: Settings, tmp_path: Path) -> None:
+async def _first_send_fails(
+    settings: Settings, tmp_path: Path, adapter: FlakyAdapter
+) -> list[OutgoingMessage]:
+    """A reply whose first send fails, delivered again a minute later: what was sent."""
     from datetime import timedelta
 
     clock = FakeClock(START)
-    adapter = FlakyAdapter()
     app = build_app(settings, Secrets(), clock=clock, adapters=[adapter],
                     database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")  # fmt: skip
     await app.start()
@@ -77,6 +79,18 @@ async def test_transient_failure_is_retried_later(settings: Settings, tmp_path: 
         assert adapter.sent == []
         clock.set(START + timedelta(minutes=1))
         await app.deliver()
-        assert len(adapter.sent) == 1
     finally:
         await app.stop()
+    return adapter.sent
+
+
+async def test_transient_failure_is_retried_later(settings: Settings, tmp_path: Path) -> None:
+    [retried] = await _first_send_fails(settings, tmp_path, FlakyAdapter())
+    assert retried.parts_sent == 0
+
+
+async def test_a_retry_knows_which_parts_already_went_out(
+    settings: Settings, tmp_path: Path
+) -> None:
+    [retried] = await _first_send_fails(settings, tmp_path, FlakyAdapter(delivered=2))
+    assert retried.parts_sent == 2

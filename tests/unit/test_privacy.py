@@ -136,7 +136,13 @@ class _Stored:
         return None
 
     async def mark_failed(
-        self, outbox_id: int, at: datetime, error: str, *, retry_at: datetime | None
+        self,
+        outbox_id: int,
+        at: datetime,
+        error: str,
+        *,
+        retry_at: datetime | None,
+        parts_sent: int = 0,
     ) -> None:
         return None
 
