@@ -1,14 +1,45 @@
-"""Errors the domain raises for users; the pipeline turns them into a friendly Chinese reply."""
+"""Errors raised for users; the pipeline turns them into a friendly Chinese reply.
+
+The domain holds no user-facing text (STYLE.md §3). An error names what went wrong with a
+stable English `key` and the `params` its wording needs, e.g.
+`raise InvalidInput("vote.option_out_of_range", number=12, count=3)`, and
+`handlers/texts/errors.py` words every key (`render(error)`). Keep keys literal strings at the
+raise site: a test collects them from the source and checks each has a template.
+
+Handlers already hold their texts (`handlers/texts/`), so they raise a ready text instead:
+`raise InvalidInput.literal(texts.USAGE_RESOLVE)`. That is the only other way to build one;
+the one domain user is `TagService`, whose wording `bot/app.py` injects from handlers/texts.
+"""
 
 from __future__ import annotations
 
+from typing import Self
+
+LITERAL = "literal"
+"""The key of an error built by `literal`; its reply is `text`."""
+
 
 class UserError(Exception):
-    """A problem the user can fix or should know about; `message` is shown to them verbatim."""
+    """A problem the user can fix or should know about, named by `key` and worded by `render`."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params: dict[str, object] = params
+        self.text: str | None = None
+
+    @classmethod
+    def literal(cls, text: str) -> Self:
+        """An error whose reply is `text`, already worded in `handlers/texts/`."""
+        error = cls(LITERAL)
+        error.text = text
+        return error
+
+    def __str__(self) -> str:
+        if self.text is not None:
+            return self.text
+        params = ", ".join(f"{name}={value!r}" for name, value in self.params.items())
+        return f"{self.key} ({params})" if params else self.key
 
 
 class NotFound(UserError):

@@ -34,6 +34,7 @@ from bot.replies import Reply
 from bot.router import Handler, Match, RouteTable
 from handlers.texts import bindings as binding_texts
 from handlers.texts import common as texts
+from handlers.texts.errors import render as render_error
 from nlp import Classification, Label, normalize, parse_location
 
 logger = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ class Pipeline:
         *,
         careful: bool,
     ) -> Reply | None:
-        """The one error boundary: user errors become their message, others an apology.
+        """The one error boundary: user errors become their text (`render`), others an apology.
 
         Most messages raise nothing, so a batch first runs without a savepoint per handler
         (two statements each). If any handler raises, the whole batch is rolled back and run
@@ -212,7 +213,7 @@ class Pipeline:
             async with self._db.savepoint():
                 return await self._dispatch(msg, ctx, routed)
         except UserError as error:
-            return Reply(error.message)
+            return Reply(render_error(error))
         except Exception:
             logger.exception("handling message %s in %s failed", msg.message_id, msg.chat)
             return Reply(texts.SORRY)

@@ -16,6 +16,6 @@ router = Router("bindings")
 async def bind_group(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """Bind the chat this is sent in to the named group of the config."""
     if not match.args:
-        raise InvalidInput(texts.USAGE_BIND)
+        raise InvalidInput.literal(texts.USAGE_BIND)
     group = await ctx.services.bindings.bind(msg.chat, match.args.split()[0], ctx.person)
     return Reply(texts.bound(group))

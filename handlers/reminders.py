@@ -33,11 +33,11 @@ async def set_reminder(msg: IncomingMessage, ctx: HandlerContext, match: Match) 
     service = ctx.services.reminders
     when = parse_when(match.args, ctx.now, service.timezone)
     if when is None or not when.rest:
-        raise InvalidInput(texts.USAGE_REMIND)
+        raise InvalidInput.literal(texts.USAGE_REMIND)
     request = ReminderRequest(text=when.rest, at=when.at, recurrence=when.recurrence)
     group = ctx.group if msg.chat.is_group else None
     if group is None and msg.chat.is_group:
-        raise NotAllowed(texts.NOT_ALLOWED_REMIND)
+        raise NotAllowed.literal(texts.NOT_ALLOWED_REMIND)
     reminder = await service.create(request, ctx.person, group)
     quiet = reminder.next_at is not None and service.is_quiet(reminder.next_at)
     return Reply(texts.reminder_set(reminder, service.timezone, quiet=quiet))
@@ -56,7 +56,7 @@ async def cancel_reminder(msg: IncomingMessage, ctx: HandlerContext, match: Matc
     """`/取消提醒 3`."""
     number = match.args.strip().lstrip("#")
     if not number.isdigit():
-        raise InvalidInput(texts.USAGE_CANCEL)
+        raise InvalidInput.literal(texts.USAGE_CANCEL)
     reminder = await ctx.services.reminders.cancel(int(number), ctx.person)
     return Reply(texts.reminder_cancelled(reminder))
 
@@ -67,7 +67,7 @@ async def set_duty(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> R
     service = ctx.services.visitor_days
     when = parse_when(match.args, ctx.now, service.timezone)
     if when is None or when.local_date is None:
-        raise InvalidInput(texts.USAGE_DUTY)
+        raise InvalidInput.literal(texts.USAGE_DUTY)
     names = [name for name in _NAME_SEPARATORS.split(when.rest) if name]
     day = await service.set_duty(when.local_date, names, ctx.person)
     return Reply(texts.duty_set(day))

@@ -24,7 +24,7 @@ _TAGS_THEN_TEXT = re.compile(r"^((?:[#＃][^\s#＃]+\s*)+)(\S.*)$", re.DOTALL)
 def _target_and_tags(args: str, usage: str) -> tuple[str, list[str]]:
     found = _TARGET_THEN_TAGS.match(args.strip())
     if found is None:
-        raise InvalidInput(usage)
+        raise InvalidInput.literal(usage)
     return found.group(1), _TAG_SEPARATORS.split(found.group(2))
 
 
@@ -58,7 +58,7 @@ async def preview_push(msg: IncomingMessage, ctx: HandlerContext, match: Match) 
     """`/推送 #老人 内容`: shows the recipients and waits for 1 (send) or 2 (cancel)."""
     found = _TAGS_THEN_TEXT.match(match.args.strip())
     if found is None:
-        raise InvalidInput(texts.USAGE_PUSH)
+        raise InvalidInput.literal(texts.USAGE_PUSH)
     tags = re.split(r"[\s#＃]+", found.group(1))
     broadcast = await ctx.services.tags.preview(ctx.person, tags)
     slots = {"tags": " ".join(broadcast.tags), "text": found.group(2).strip()}

@@ -27,7 +27,7 @@ CHOOSE_STATE = "choose_request_type"
 def _number(args: str, usage: str) -> tuple[int, str]:
     found = _NUMBER_THEN_NOTE.match(args.strip())
     if found is None:
-        raise InvalidInput(usage)
+        raise InvalidInput.literal(usage)
     return int(found.group(1)), found.group(2).strip()
 
 
@@ -210,7 +210,7 @@ async def rate_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -
     number, answer = _number(match.args, texts.USAGE_RATE)
     rating = texts.RATING_ANSWERS.get(answer)
     if rating is None:
-        raise InvalidInput(texts.USAGE_RATE)
+        raise InvalidInput.literal(texts.USAGE_RATE)
     rated = await ctx.tickets.rate(ctx.person, msg.chat, rating, number)
     if rated is None:
         return Reply(texts.NOTHING_TO_RATE)
@@ -229,7 +229,7 @@ async def assign_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match)
     """`/指派 1024 @吴网格员` (a person id or name); the assignee is told privately."""
     number, who = _number(match.args, texts.USAGE_ASSIGN)
     if not who:
-        raise InvalidInput(texts.USAGE_ASSIGN)
+        raise InvalidInput.literal(texts.USAGE_ASSIGN)
     ticket, assignee = await ctx.tickets.assign(number, ctx.person, who)
     return Reply(texts.assigned_reply(ticket, assignee))
 
@@ -253,7 +253,7 @@ async def merge_tickets(msg: IncomingMessage, ctx: HandlerContext, match: Match)
     """`/合并 1025 1024`: 1025 is the same problem as 1024."""
     found = _TWO_NUMBERS.match(match.args.strip())
     if found is None:
-        raise InvalidInput(texts.USAGE_MERGE)
+        raise InvalidInput.literal(texts.USAGE_MERGE)
     merged, into = await ctx.tickets.merge(int(found.group(1)), int(found.group(2)), ctx.person)
     return Reply(texts.merged(merged, into))
 
@@ -283,6 +283,6 @@ def _period(args: str, ctx: HandlerContext) -> tuple[Period, str]:
         return last_days(ctx.now, 1, timezone), args
     found = _DAYS.match(args or "30")
     if found is None or int(found.group(1)) == 0:
-        raise InvalidInput(texts.USAGE_STATS)
+        raise InvalidInput.literal(texts.USAGE_STATS)
     days = int(found.group(1))
     return last_days(ctx.now, days, timezone), texts.period_label(days, None)

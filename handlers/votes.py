@@ -44,7 +44,7 @@ def voter_of(msg: IncomingMessage, ctx: HandlerContext) -> Voter:
 
 def _group(msg: IncomingMessage, ctx: HandlerContext) -> Group:
     if not msg.chat.is_group or ctx.group is None:
-        raise InvalidInput(texts.NEED_GROUP)
+        raise InvalidInput.literal(texts.NEED_GROUP)
     return ctx.group
 
 

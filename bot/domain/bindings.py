@@ -58,14 +58,14 @@ class BindingService:
         """A secretary binds this chat to a configured group."""
         group = self._directory.group(group_id.strip())
         if group is None:
-            raise InvalidInput(f"没有找到群编号“{group_id}”，请核对配置里的群编号。")
+            raise InvalidInput("binding.unknown_group", group_id=group_id)
         current = self._directory.group_for_chat(chat)
         if not self.may_bind(actor, group) or (
             current is not None and not self.may_bind(actor, current)
         ):
-            raise NotAllowed("抱歉，只有社区书记或本小区书记可以绑定群。")
+            raise NotAllowed("binding.not_allowed")
         if not chat.is_group:
-            raise InvalidInput("请在要绑定的群里发送这个命令。")
+            raise InvalidInput("binding.not_in_group")
         await self._bindings.bind(
             chat.platform, chat.chat_id, group.id, actor.id, self._clock.now()
         )

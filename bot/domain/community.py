@@ -29,17 +29,6 @@ class Role(StrEnum):
     RESIDENT = "resident"
 
 
-ROLE_TITLES: dict[Role, str] = {
-    Role.SECRETARY: "社区书记",
-    Role.COMPOUND_SECRETARY: "小区书记",
-    Role.BUILDING_LEADER: "楼道长",
-    Role.GRID_WORKER: "网格员",
-    Role.PROPERTY: "物业",
-    Role.REPORTER: "兼职网格员",
-    Role.RESIDENT: "居民",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Node:
     """One node of the tree; `parent` is None only for the community."""

@@ -194,7 +194,7 @@ class DigestService:
         """Today's digest for the person's node (`/digest`)."""
         scope = self.scope_of(person)
         if scope is None:
-            raise NotAllowed("抱歉，日报只发给社区书记和小区书记。")
+            raise NotAllowed("digest.not_allowed")
         return await self._digest(scope, self._clock.now())
 
     async def _digest(self, scope: Node, now: datetime) -> Digest:
@@ -228,7 +228,7 @@ class DigestService:
         """The weekly review for the person's node, as of now."""
         scope = self.scope_of(person)
         if scope is None:
-            raise NotAllowed("抱歉，周研判只发给社区书记和小区书记。")
+            raise NotAllowed("digest.weekly_not_allowed")
         return await self._weekly(scope, self._clock.now())
 
     async def send_weekly_review(self, person: Person) -> None:

@@ -214,7 +214,7 @@ class RegisterError(InvalidInput):
     def __init__(self, source: str, problems: Iterable[RowProblem]) -> None:
         self.source = source
         self.problems = tuple(sorted(problems, key=lambda p: p.line))
-        super().__init__(f"业主名册有 {len(self.problems)} 处错误，未导入任何内容。")
+        super().__init__("register.invalid", count=len(self.problems))
 
     def report(self) -> str:
         """Every problem on its own line: `file:line: column 'x': message` (English)."""

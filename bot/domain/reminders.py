@@ -242,17 +242,17 @@ class ReminderService:
     ) -> Reminder:
         """Save a reminder as a row; the scheduler only reads rows."""
         if not may_set_reminder(person, group, self._directory):
-            raise NotAllowed("抱歉，楼道长可在本楼道群、小区书记可在本小区的群里设置提醒。")
+            raise NotAllowed("reminder.not_allowed")
         if not request.text.strip():
-            raise InvalidInput("请写上提醒的内容，例如：/提醒 明天上午9点 收电费")
+            raise InvalidInput("reminder.no_text")
         now = self._clock.now()
         first = request.at
         if request.recurrence is not None:
             first = request.recurrence.next_after(now, self.timezone)
         if first is None:
-            raise InvalidInput("请写上提醒的时间，例如：/提醒 明天上午9点 收电费")
+            raise InvalidInput("reminder.no_time")
         if first <= now:
-            raise InvalidInput("这个时间已经过去了，请换一个以后的时间。")
+            raise InvalidInput("reminder.in_past")
         return await self._reminders.add(
             Reminder(
                 id=0,
@@ -278,9 +278,9 @@ class ReminderService:
         """The creator or the secretary stops a reminder."""
         reminder = await self._reminders.get(reminder_id)
         if reminder is None or not reminder.active:
-            raise NotFound(f"没有找到进行中的提醒 {reminder_id}，发送 /提醒列表 查看。")
+            raise NotFound("reminder.not_found", reminder_id=reminder_id)
         if reminder.creator_id != person.id and not person.has(Role.SECRETARY):
-            raise NotAllowed("抱歉，只有设置提醒的人或社区书记可以取消它。")
+            raise NotAllowed("reminder.cancel_not_allowed")
         await self._reminders.cancel(reminder.id, self._clock.now())
         return reminder
 

@@ -165,9 +165,13 @@ class TagService:
         by_name = [_group_target(g) for g in groups if g.name == wanted]
         by_name += [_person_target(p) for p in people if p.name == wanted]
         if len(by_name) > 1:
-            raise InvalidInput(self._problems[TagProblem.AMBIGUOUS_TARGET].format(name=wanted))
+            raise InvalidInput.literal(
+                self._problems[TagProblem.AMBIGUOUS_TARGET].format(name=wanted)
+            )
         if not by_name:
-            raise InvalidInput(self._problems[TagProblem.UNKNOWN_TARGET].format(name=wanted))
+            raise InvalidInput.literal(
+                self._problems[TagProblem.UNKNOWN_TARGET].format(name=wanted)
+            )
         return by_name[0]
 
     def scope_of(self, person: Person) -> Node:
@@ -177,7 +181,7 @@ class TagService:
         compound = self._directory.compound_of(person.node)
         if person.has(Role.COMPOUND_SECRETARY) and compound is not None:
             return compound
-        raise NotAllowed(self._problems[TagProblem.NOT_ALLOWED])
+        raise NotAllowed.literal(self._problems[TagProblem.NOT_ALLOWED])
 
     async def tag(self, actor: Person, target: Target, tags: Sequence[str]) -> TagChange:
         """Add tags to a group or person."""
@@ -192,10 +196,12 @@ class TagService:
     ) -> TagChange:
         scope = self.scope_of(actor)
         if not self._directory.is_within(target.node, scope.id):
-            raise NotAllowed(self._problems[TagProblem.OUTSIDE_SCOPE].format(name=target.name))
+            raise NotAllowed.literal(
+                self._problems[TagProblem.OUTSIDE_SCOPE].format(name=target.name)
+            )
         cleaned = clean_tags(tags)
         if not cleaned or any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
-            raise InvalidInput(self._problems[TagProblem.BAD_TAG])
+            raise InvalidInput.literal(self._problems[TagProblem.BAD_TAG])
         now = self._clock.now()
         async with self._unit_of_work.transaction():
             for tag in cleaned:
@@ -227,7 +233,7 @@ class TagService:
         scope = self.scope_of(actor)
         cleaned = clean_tags(tags)
         if not cleaned:
-            raise InvalidInput(self._problems[TagProblem.BAD_TAG])
+            raise InvalidInput.literal(self._problems[TagProblem.BAD_TAG])
         merged = _merged(await self._repository.overrides())
         wanted = set(cleaned)
         groups = tuple(
@@ -241,7 +247,7 @@ class TagService:
             if wanted & set(self._tags_of(_person_target(p), merged))
         )
         if not groups and not people:
-            raise InvalidInput(
+            raise InvalidInput.literal(
                 self._problems[TagProblem.NO_RECIPIENTS].format(
                     tags=" ".join(f"#{t}" for t in cleaned)
                 )

@@ -18,7 +18,7 @@ class TicketAccess:
         """The ticket, if it exists and the viewer may see it (else NotFound)."""
         ticket = await self._tickets.get_by_number(number)
         if ticket is None or not self.may_see(viewer, ticket):
-            raise NotFound(f"没有找到工单 {number}，请核对工单号。")
+            raise NotFound("ticket.not_found", number=number)
         return ticket
 
     def require_manager(self, actor: Person, ticket: Ticket) -> None:
@@ -27,7 +27,7 @@ class TicketAccess:
             return
         if actor.has(Role.COMPOUND_SECRETARY) and ticket.node in self.scope_nodes(actor):
             return
-        raise NotAllowed("抱歉，指派、合并、拆分和转办工单需要由书记操作。")
+        raise NotAllowed("ticket.managers_only")
 
     def staff_named(self, who: str) -> Person:
         """A staff member by person id or name (a leading @ is ignored)."""
@@ -35,7 +35,7 @@ class TicketAccess:
         for person in self._directory.people():
             if person.is_staff and wanted in (person.id, person.name):
                 return person
-        raise InvalidInput(f"没有找到工作人员“{wanted}”，请写人员编号或姓名，例如 @吴网格员。")
+        raise InvalidInput("ticket.unknown_staff", name=wanted)
 
     def may_see(self, viewer: Person, ticket: Ticket) -> bool:
         """DOMAIN.md: residents see their own, staff their stairwell or compound, secretary all."""
@@ -76,4 +76,4 @@ class TicketAccess:
             return self._directory.compound_of(viewer.node) or self._directory.node(viewer.node)
         if viewer.has(Role.BUILDING_LEADER):
             return self._directory.node(viewer.node)
-        raise NotAllowed("抱歉，统计数据只提供给社区工作人员。")
+        raise NotAllowed("ticket.stats_staff_only")

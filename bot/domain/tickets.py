@@ -182,7 +182,7 @@ class TicketService:
     async def refer(self, number: int, actor: Person, body: str) -> Ticket:
         """Hand a request that is not the community's to an outside body (转办)."""
         if not body:
-            raise InvalidInput("请写上转办的单位，例如：/转办 1024 区城管执法局")
+            raise InvalidInput("ticket.refer_no_body")
         ticket = await self._access.visible(number, actor)
         self._access.require_manager(actor, ticket)
         referred = await self._move(
@@ -206,11 +206,11 @@ class TicketService:
     async def visit(self, number: int, actor: Person, note: str) -> Ticket:
         """A grid worker records a home visit (入户走访) on the ticket."""
         if not note:
-            raise InvalidInput("请写上走访情况，例如：/走访 1024 已上门查看，约定周三维修")
+            raise InvalidInput("ticket.visit_no_note")
         ticket = await self._access.visible(number, actor)
         allowed = actor.has(Role.GRID_WORKER, Role.COMPOUND_SECRETARY, Role.SECRETARY)
         if not allowed or not self._access.may_handle(actor, ticket):
-            raise NotAllowed("抱歉，走访记录需要由负责的网格员填写。")
+            raise NotAllowed("ticket.visit_not_allowed")
         now = self._clock.now()
         await self._tickets.save(ticket, TicketEvent("visit", actor.id, now, note))
         return ticket
@@ -218,13 +218,13 @@ class TicketService:
     async def merge(self, number: int, into: int, actor: Person) -> tuple[Ticket, Ticket]:
         """Merge ticket `number` into `into`: its reporter follows `into` from now on."""
         if number == into:
-            raise InvalidInput("请写两个不同的工单号，例如：/合并 1025 1024")
+            raise InvalidInput("ticket.merge_same")
         ticket = await self._access.visible(number, actor)
         target = await self._access.visible(into, actor)
         self._access.require_manager(actor, ticket)
         self._access.require_manager(actor, target)
         if target.state not in ACTIVE_STATES | {TicketState.RESOLVED}:
-            raise Conflict(f"工单 {target.number} 已结束，不能再合并进去。")
+            raise Conflict("ticket.merge_into_ended", number=target.number)
         merged = await self._move(
             ticket,
             actor,
@@ -243,7 +243,7 @@ class TicketService:
         ticket = await self._access.visible(number, actor)
         self._access.require_manager(actor, ticket)
         if ticket.state is not TicketState.MERGED:
-            raise Conflict(f"工单 {ticket.number} 没有被合并，不需要拆分。")
+            raise Conflict("ticket.split_not_merged", number=ticket.number)
         original = await self._tickets.get(ticket.merged_into) if ticket.merged_into else None
         now = self._clock.now()
         deadlines = self._policy.deadlines_for(ticket.request_type, urgent=ticket.urgent)
@@ -307,10 +307,10 @@ class TicketService:
         self, number: int, actor: Person, target: TicketState, note: str
     ) -> Ticket:
         if not actor.is_staff:
-            raise NotAllowed("抱歉，受理和办结工单需要由工作人员操作。您的问题我们会跟进处理。")
+            raise NotAllowed("ticket.staff_only")
         ticket = await self._access.visible(number, actor)
         if not self._access.may_handle(actor, ticket):
-            raise NotAllowed("抱歉，只有负责的工作人员可以处理工单。")
+            raise NotAllowed("ticket.not_responsible")
         return await self._move(ticket, actor, target, note)
 
     async def _move(
@@ -323,7 +323,7 @@ class TicketService:
     ) -> Ticket:
         """Apply one transition (checked against TRANSITIONS) and store it in the history."""
         if target not in TRANSITIONS[ticket.state]:
-            raise Conflict(f"工单 {ticket.number} 当前状态不能这样操作。")
+            raise Conflict("ticket.bad_transition", number=ticket.number)
         now = self._clock.now()
         taken_on = target in (TicketState.ACCEPTED, TicketState.IN_PROGRESS, TicketState.RESOLVED)
         updated = replace(

@@ -206,11 +206,11 @@ class VisitorDayService:
     async def set_duty(self, day: date, names: Sequence[str], person: Person) -> VisitorDay:
         """The secretary names who receives visitors on a visitor day."""
         if not person.has(Role.SECRETARY):
-            raise NotAllowed("抱歉，接访值班安排由社区书记设置。")
+            raise NotAllowed("visitor_day.not_allowed")
         if day not in self._rules.dates_between(day, day):
-            raise InvalidInput(f"{day.month}月{day.day}日不是开门接访日，请核对日期。")
+            raise InvalidInput("visitor_day.not_a_visitor_day", month=day.month, day=day.day)
         if not names:
-            raise InvalidInput("请写上接访的人，例如：/值班 12月11日 陈书记")
+            raise InvalidInput("visitor_day.no_names")
         await self._duty.set(day, names, person.id, self._clock.now())
         return await self.visitor_day(day)
 

@@ -15,13 +15,6 @@ from bot.domain.art278 import Choice, Matter, find_matter
 from bot.domain.votes import MAX_OPTIONS, Vote, check_closes_at
 from bot.errors import InvalidInput
 
-POLL_USAGE = "请这样发起投票：/投票 标题 | 选项1 | 选项2 [截止 12月5日18:00] [匿名]"
-DECISION_USAGE = (
-    "请这样发起业主表决：/表决 事项 标题 [截止 12月5日18:00]。"
-    "事项是民法典第二百七十八条的九项之一，例如：使用维修资金、筹集维修资金、选举或更换业主委员会、选聘和解聘物业服务企业、"
-    "改变共有部分用途（出租公共空间）、其他重大事项，也可以写编号 1 到 9。"
-)
-DEADLINE_FORMS = "12月5日18:00、12月5日、明天18点、3天后、周五18点、2026-12-05 18:00"
 MAX_TITLE_LENGTH = 60
 MAX_OPTION_LENGTH = 30
 
@@ -85,7 +78,7 @@ def _clean(text: str) -> str:
 
 
 def _take_flags(
-    args: str, now: datetime, zone: ZoneInfo, usage: str
+    args: str, now: datetime, zone: ZoneInfo, *, decision: bool
 ) -> tuple[list[str], datetime | None, bool]:
     """Split on | and take out 匿名 and 截止 ... (each at the end of its segment)."""
     segments: list[str] = []
@@ -101,7 +94,7 @@ def _take_flags(
         if stripped or not (count or deadline):
             segments.append(stripped)
     if len(deadlines) > 1:
-        raise InvalidInput("截止时间只能写一个。" + usage)
+        raise InvalidInput("vote.decision_two_deadlines" if decision else "vote.poll_two_deadlines")
     closes_at = parse_deadline(deadlines[0], now, zone) if deadlines else None
     if closes_at is not None:
         check_closes_at(closes_at, now)
@@ -110,35 +103,35 @@ def _take_flags(
 
 def parse_poll_command(args: str, now: datetime, zone: ZoneInfo) -> PollCommand:
     """Parse what follows `/vote` (or `/投票`); InvalidInput tells the user the right form."""
-    segments, closes_at, anonymous = _take_flags(args, now, zone, POLL_USAGE)
+    segments, closes_at, anonymous = _take_flags(args, now, zone, decision=False)
     if len(segments) < 3 or not segments[0]:
-        raise InvalidInput(POLL_USAGE)
+        raise InvalidInput("vote.poll_usage")
     title, options = segments[0], tuple(segments[1:])
     if any(not option for option in options):
-        raise InvalidInput("有一个选项是空的。" + POLL_USAGE)
+        raise InvalidInput("vote.empty_option")
     if len(options) > MAX_OPTIONS:
-        raise InvalidInput(f"选项最多 {MAX_OPTIONS} 个。")
+        raise InvalidInput("vote.too_many_options", max_options=MAX_OPTIONS)
     if len({option.casefold() for option in options}) < len(options):
-        raise InvalidInput("有两个选项是一样的，请改一下。")
+        raise InvalidInput("vote.duplicate_options")
     if len(title) > MAX_TITLE_LENGTH:
-        raise InvalidInput(f"标题太长了，请控制在 {MAX_TITLE_LENGTH} 个字以内。")
+        raise InvalidInput("vote.title_too_long", max_length=MAX_TITLE_LENGTH)
     if any(len(option) > MAX_OPTION_LENGTH for option in options):
-        raise InvalidInput(f"每个选项请控制在 {MAX_OPTION_LENGTH} 个字以内。")
+        raise InvalidInput("vote.option_too_long", max_length=MAX_OPTION_LENGTH)
     return PollCommand(title=title, options=options, closes_at=closes_at, anonymous=anonymous)
 
 
 def parse_decision_command(args: str, now: datetime, zone: ZoneInfo) -> DecisionCommand:
     """Parse what follows `/decide` (or `/表决`); the first word names the art. 278 matter."""
-    segments, closes_at, anonymous = _take_flags(args, now, zone, DECISION_USAGE)
+    segments, closes_at, anonymous = _take_flags(args, now, zone, decision=True)
     words = " ".join(segment for segment in segments if segment).split(" ", 1)
     if len(words) < 2 or not words[1].strip():
-        raise InvalidInput(DECISION_USAGE)
+        raise InvalidInput("vote.decision_usage")
     matter = find_matter(words[0])
     if matter is None:
-        raise InvalidInput(f"没看懂事项「{words[0]}」。" + DECISION_USAGE)
+        raise InvalidInput("vote.unknown_matter", matter=words[0])
     title = words[1].strip()
     if len(title) > MAX_TITLE_LENGTH:
-        raise InvalidInput(f"标题太长了，请控制在 {MAX_TITLE_LENGTH} 个字以内。")
+        raise InvalidInput("vote.title_too_long", max_length=MAX_TITLE_LENGTH)
     return DecisionCommand(matter=matter, title=title, closes_at=closes_at, anonymous=anonymous)
 
 
@@ -146,7 +139,7 @@ def parse_vote_number(args: str) -> int:
     """The vote number of `/close 12`, `/close #12` or `/close 第12号`."""
     match = re.fullmatch(r"(?:第|#|No\.?)?\s*(\d{1,9})\s*号?(?:投票|表决)?", _clean(args), re.I)
     if match is None:
-        raise InvalidInput("请写上投票的编号，例如：/结束投票 12")
+        raise InvalidInput("vote.number_missing")
     return int(match[1])
 
 
@@ -154,7 +147,7 @@ def parse_paper_ballot(args: str) -> PaperBallotCommand:
     """Parse `/ballot N 室号 选择`; the choice is read against the vote with `read_ballot`."""
     parts = _clean(args).split(" ")
     if len(parts) != 3:
-        raise InvalidInput("请这样录入纸质票：/纸质票 投票编号 室号 同意（或 反对、弃权）")
+        raise InvalidInput("ballot.paper_usage")
     return PaperBallotCommand(parse_vote_number(parts[0]), room=parts[1], choice_text=parts[2])
 
 
@@ -196,7 +189,7 @@ def parse_deadline(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     except ValueError:  # a day or hour that does not exist, such as 2月30日 or 25点
         result = None
     if result is None:
-        raise InvalidInput(f"没看懂截止时间「{text.strip()}」。可以这样写：{DEADLINE_FORMS}。")
+        raise InvalidInput("vote.bad_deadline", text=text.strip())
     if result.tzinfo is None:
         result = result.replace(tzinfo=zone)
     return result.astimezone(UTC)
@@ -287,17 +280,21 @@ def read_ballot(text: str, vote: Vote) -> int | None:
     if number is not None and (explicit or len(body) <= 2):
         if 1 <= number <= len(options):
             return number
-        raise InvalidInput(_choose_hint(vote, f"没有第 {number} 号选项。"))
+        raise InvalidInput(
+            "ballot.no_such_option.decision" if vote.matter else "ballot.no_such_option.poll",
+            number=number,
+            count=len(options),
+        )
     if vote.matter is not None and body in _DECISION_WORDS:
         return int(_DECISION_WORDS[body])
     if _SEVERAL_NUMBERS.fullmatch(body):
-        raise InvalidInput(_choose_hint(vote, "每人只能选一项。"))
+        raise InvalidInput(
+            "ballot.one_only.decision" if vote.matter else "ballot.one_only.poll",
+            count=len(options),
+        )
     if explicit:
-        raise InvalidInput(_choose_hint(vote, "没看懂您的选择。"))
+        raise InvalidInput(
+            "ballot.unreadable.decision" if vote.matter else "ballot.unreadable.poll",
+            count=len(options),
+        )
     return None
-
-
-def _choose_hint(vote: Vote, problem: str) -> str:
-    if vote.matter is not None:
-        return problem + "请回复：1 同意，2 反对，3 弃权。"
-    return problem + f"请回复 1 到 {len(vote.options)} 之间的一个数字。"

@@ -41,7 +41,7 @@ class VoteRecords:
         """Vote `number`, or NotFound."""
         vote = await self._votes.get(number)
         if vote is None:
-            raise NotFound(f"没有找到第 {number} 号投票。")
+            raise NotFound("vote.not_found", number=number)
         return vote
 
     async def register_of(self, vote: Vote) -> Register:

@@ -174,7 +174,7 @@ class VoteService:
                 return stored
             if node.level is Level.COMPOUND:
                 break
-        raise Conflict("本小区还没有导入业主名册，暂时不能发起业主表决，请联系社区工作人员导入。")
+        raise Conflict("vote.no_register")
 
     # -- ballots ---------------------------------------------------------------------------
     async def cast_text(self, text: str, voter: Voter, group: Group | None) -> CastBallot | None:
@@ -199,13 +199,13 @@ class VoteService:
         elif vote is None and candidates:
             readable = [v for v in candidates if _readable(body, v)]
             if len(readable) > 1:
-                numbers = "、".join(f"第{v.number}号" for v in sorted(readable, key=_number))
-                raise InvalidInput(f"现在有几个投票在进行（{numbers}），请写上编号，例如：3号 1")
+                numbers = tuple(sorted(v.number for v in readable))
+                raise InvalidInput("ballot.which_vote", vote_numbers=numbers)
             vote = readable[0] if readable else None
         if vote is None:
             ended = [v for v in seen if v.state is VoteState.CLOSED and _readable(text, v)]
             if ended:
-                raise Conflict(f"第 {ended[0].number} 号投票已经截止，这一票没有计入。")
+                raise Conflict("ballot.vote_closed", number=ended[0].number)
             return None
         choice = read_ballot(body, vote)
         if choice is None:
@@ -223,9 +223,7 @@ class VoteService:
     ) -> CastBallot:
         """Store one ballot (a button press, or a reply already read) for vote `number`."""
         if voter.anonymous:
-            raise NotAllowed(
-                "以群或频道身份发的消息无法确认是谁，这一票没有计入，请用个人身份投票。"
-            )
+            raise NotAllowed("ballot.anonymous_sender")
         async with self._unit_of_work.transaction():
             vote = await self._locked(number)
             check_ballot_accepted(vote, choice, self._clock.now())
@@ -237,17 +235,17 @@ class VoteService:
         async with self._unit_of_work.transaction():
             vote = await self._locked(command.number)
             if vote.kind is not VoteKind.DECISION:
-                raise InvalidInput("纸质票只用于业主表决；群内投票请大家直接回复。")
+                raise InvalidInput("ballot.paper_decisions_only")
             if not self._may_enter_paper(staff, vote):
-                raise NotAllowed("纸质票由发起人、书记或本小区网格员录入。")
+                raise NotAllowed("ballot.paper_not_allowed")
             choice = read_ballot(command.choice_text, vote)
             if choice is None:
-                raise InvalidInput("请写 同意、反对 或 弃权，例如：/纸质票 3 501 同意")
+                raise InvalidInput("ballot.paper_bad_choice")
             check_ballot_accepted(vote, choice, self._clock.now())
             register = await self.records.register_of(vote)
             key = register.owner_of_room(command.room)
             if key is None:
-                raise NotFound(f"业主名册里没有 {command.room} 室，请核对室号。")
+                raise NotFound("ballot.unknown_room", room=command.room)
             return await self._store(vote, key, choice, staff.id, BallotChannel.PAPER, command.room)
 
     def _may_enter_paper(self, staff: Person, vote: Vote) -> bool:
@@ -283,11 +281,8 @@ class VoteService:
         if key is not None:
             return key
         if vote.kind is VoteKind.DECISION:
-            raise NotAllowed(
-                f"第 {vote.number} 号表决只限业主名册里的业主参加，您的这一票没有计入。"
-                "如果您是业主，请联系网格员核对名册。"
-            )
-        raise NotAllowed(f"第 {vote.number} 号投票只限本群居民参加，这一票没有计入。")
+            raise NotAllowed("ballot.owners_only", number=vote.number)
+        raise NotAllowed("ballot.group_members_only", number=vote.number)
 
     async def _eligible_key(self, vote: Vote, voter: Voter, group: Group | None) -> str | None:
         if vote.kind is VoteKind.POLL:
@@ -400,7 +395,7 @@ class VoteService:
     async def _locked(self, number: int) -> Vote:
         vote = await self._votes.get(number, lock=True)
         if vote is None:
-            raise NotFound(f"没有找到第 {number} 号投票。")
+            raise NotFound("vote.not_found", number=number)
         return vote
 
     async def _record(
@@ -427,10 +422,6 @@ class VoteService:
             note=note,
         )
         await self._votes.append(record)
-
-
-def _number(vote: Vote) -> int:
-    return vote.number
 
 
 def _pick(text: str, candidates: list[Vote]) -> tuple[Vote | None, str]:

@@ -149,7 +149,7 @@ class Vote:
 
     def _check_open(self) -> None:
         if self.state is not VoteState.OPEN:
-            raise Conflict(f"第 {self.number} 号投票已经结束了。")
+            raise Conflict("vote.already_ended", number=self.number)
 
 
 def default_closes_at(kind: VoteKind, now: datetime) -> datetime:
@@ -160,11 +160,11 @@ def default_closes_at(kind: VoteKind, now: datetime) -> datetime:
 def check_closes_at(closes_at: datetime, now: datetime) -> None:
     """A deadline must lie between 10 minutes and 90 days ahead; else InvalidInput."""
     if closes_at <= now:
-        raise InvalidInput("截止时间已经过去了，请写一个以后的时间，例如：截止 明天18点。")
+        raise InvalidInput("vote.deadline_past")
     if closes_at - now < MIN_DURATION:
-        raise InvalidInput("截止时间太近了，请至少留出10分钟给大家投票。")
+        raise InvalidInput("vote.deadline_too_soon")
     if closes_at - now > MAX_DURATION:
-        raise InvalidInput("截止时间太远了，投票最长进行90天。")
+        raise InvalidInput("vote.deadline_too_far")
 
 
 class CommunityTree(Protocol):
@@ -197,12 +197,12 @@ def can_start_vote(person: Person, group: Group, kind: VoteKind, tree: Community
 
 
 def check_can_start_vote(person: Person, group: Group, kind: VoteKind, tree: CommunityTree) -> None:
-    """Raise NotAllowed (with a polite Chinese refusal) unless `can_start_vote`."""
+    """Raise NotAllowed (worded as a polite refusal by the handlers) unless `can_start_vote`."""
     if can_start_vote(person, group, kind, tree):
         return
     if kind is VoteKind.DECISION:
-        raise NotAllowed("业主表决由小区书记或社区书记在小区的群里发起，您可以联系他们。")
-    raise NotAllowed("本群的投票由楼道长、小区书记或社区书记发起，您可以联系他们。")
+        raise NotAllowed("vote.decision_start_not_allowed")
+    raise NotAllowed("vote.poll_start_not_allowed")
 
 
 def can_close_vote(person: Person, vote: Vote, tree: CommunityTree) -> bool:
@@ -218,15 +218,17 @@ def can_close_vote(person: Person, vote: Vote, tree: CommunityTree) -> bool:
 def check_can_close_vote(person: Person, vote: Vote, tree: CommunityTree) -> None:
     """Raise NotAllowed unless `can_close_vote`."""
     if not can_close_vote(person, vote, tree):
-        raise NotAllowed(f"第 {vote.number} 号投票只能由发起人或书记结束。")
+        raise NotAllowed("vote.close_not_allowed", number=vote.number)
 
 
 def check_ballot_accepted(vote: Vote, choice: int, at: datetime) -> None:
     """Raise Conflict for a vote that no longer takes ballots, InvalidInput for a bad option."""
     if not vote.accepts_ballots_at(at):
-        raise Conflict(f"第 {vote.number} 号投票已经截止，这一票没有计入。")
+        raise Conflict("ballot.vote_closed", number=vote.number)
     if not 1 <= choice <= len(vote.options):
-        raise InvalidInput(f"第 {vote.number} 号投票只有 1 到 {len(vote.options)} 号选项。")
+        raise InvalidInput(
+            "ballot.option_out_of_range", number=vote.number, count=len(vote.options)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from bot.domain.community import ROLE_TITLES, Person, Role
+from bot.domain.community import Person, Role
 from bot.domain.rates import RateCounts
 from bot.domain.tickets import (
     DueKind,
@@ -29,6 +29,16 @@ TYPE_NAMES: dict[RequestType, str] = {
     RequestType.SUGGESTION: "意见建议",
 }
 CHOOSABLE_TYPES: tuple[RequestType, ...] = tuple(TYPE_NAMES)
+
+ROLE_TITLES: dict[Role, str] = {
+    Role.SECRETARY: "社区书记",
+    Role.COMPOUND_SECRETARY: "小区书记",
+    Role.BUILDING_LEADER: "楼道长",
+    Role.GRID_WORKER: "网格员",
+    Role.PROPERTY: "物业",
+    Role.REPORTER: "兼职网格员",
+    Role.RESIDENT: "居民",
+}
 
 STATE_NAMES: dict[TicketState, str] = {
     TicketState.OPEN: "待受理",

@@ -16,6 +16,7 @@ from bot.domain.owners import (
     parse_register,
 )
 from bot.errors import InvalidInput
+from handlers.texts.errors import render
 
 GOOD = """\
 room,area,owner,phone,telegram_user_id,wechat_id
@@ -139,7 +140,7 @@ def test_a_register_error_is_a_user_error_with_a_chinese_summary() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_register(BAD, "bad.csv")
     assert isinstance(caught.value, RegisterError)
-    assert caught.value.message == "业主名册有 11 处错误，未导入任何内容。"
+    assert render(caught.value) == "业主名册有 11 处错误，未导入任何内容。"
     assert str(caught.value).startswith("11 problem(s) in bad.csv:\nbad.csv:3:")
 
 

@@ -21,6 +21,7 @@ from bot.domain.vote_commands import (
 )
 from bot.domain.votes import DECISION_OPTIONS, Matter, Vote, VoteKind
 from bot.errors import InvalidInput
+from handlers.texts.errors import render
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 11, 26, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)  # a Wednesday
@@ -69,8 +70,9 @@ def test_parse_deadline(typed: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize("typed", ["", "下个月", "2月30日", "25点", "12月5日99:00", "昨天", "asap"])
 def test_parse_deadline_explains_the_forms_it_reads(typed: str) -> None:
-    with pytest.raises(InvalidInput, match="可以这样写：12月5日18:00"):
+    with pytest.raises(InvalidInput) as caught:
         parse_deadline(typed, NOW, SHANGHAI)
+    assert "可以这样写：12月5日18:00" in render(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -136,8 +138,9 @@ def test_parse_poll_command(args: str, expected: PollCommand) -> None:
     ],
 )
 def test_parse_poll_command_tells_the_right_form(args: str, message: str) -> None:
-    with pytest.raises(InvalidInput, match=message.replace("|", r"\|")):
+    with pytest.raises(InvalidInput) as caught:
         parse_poll_command(args, NOW, SHANGHAI)
+    assert message in render(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -177,17 +180,20 @@ def test_parse_decision_command(args: str, expected: DecisionCommand) -> None:
     ],
 )
 def test_parse_decision_command_tells_the_right_form(args: str, message: str) -> None:
-    with pytest.raises(InvalidInput, match=message):
+    with pytest.raises(InvalidInput) as caught:
         parse_decision_command(args, NOW, SHANGHAI)
+    assert message in render(caught.value)
 
 
 def test_vote_numbers_and_paper_ballots() -> None:
     assert [parse_vote_number(text) for text in ("12", "#12", "第12号", " １２ ")] == [12] * 4
-    with pytest.raises(InvalidInput, match="/结束投票 12"):
+    with pytest.raises(InvalidInput) as caught:
         parse_vote_number("最近那个")
+    assert "/结束投票 12" in render(caught.value)
     assert parse_paper_ballot("12 1-2-501 同意") == PaperBallotCommand(12, "1-2-501", "同意")
-    with pytest.raises(InvalidInput, match="/纸质票"):
+    with pytest.raises(InvalidInput) as caught:
         parse_paper_ballot("12 同意")
+    assert "/纸质票" in render(caught.value)
 
 
 # -- ballots --------------------------------------------------------------------------------
@@ -294,4 +300,4 @@ def test_words_of_a_decision_are_no_ballot_in_a_poll() -> None:
 def test_an_unreadable_ballot_gets_an_answer(text: str, vote: Vote, message: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         read_ballot(text, vote)
-    assert caught.value.message.startswith(message)
+    assert render(caught.value).startswith(message)

@@ -33,6 +33,7 @@ from bot.domain.votes import (
     tally_poll,
 )
 from bot.errors import Conflict, InvalidInput, NotAllowed
+from handlers.texts.errors import render
 from tests.unit.reference_art278 import Row, decide_plain
 
 CHOICES = {"agree": Choice.AGREE, "oppose": Choice.OPPOSE, "abstain": Choice.ABSTAIN}
@@ -399,8 +400,9 @@ def test_a_vote_takes_ballots_only_while_open() -> None:
 def test_check_ballot_accepted_explains_late_and_impossible_ballots() -> None:
     vote = make_vote()
     check_ballot_accepted(vote, 2, NOW)
-    with pytest.raises(Conflict, match="截止"):
+    with pytest.raises(Conflict) as late:
         check_ballot_accepted(vote, 1, NOW + timedelta(days=2))
+    assert render(late.value) == "第 12 号投票已经截止，这一票没有计入。"
     with pytest.raises(InvalidInput):
         check_ballot_accepted(vote, 3, NOW)
 
@@ -469,10 +471,12 @@ def test_who_may_start_a_vote(who: str, where: str, poll: bool, decision: bool) 
 
 
 def test_a_refusal_is_polite_and_names_who_may() -> None:
-    with pytest.raises(NotAllowed, match="楼道长"):
+    with pytest.raises(NotAllowed) as poll:
         check_can_start_vote(PEOPLE["resident"], GROUPS["stair12"], VoteKind.POLL, TREE)
-    with pytest.raises(NotAllowed, match="小区书记"):
+    assert "楼道长" in render(poll.value)
+    with pytest.raises(NotAllowed) as decision:
         check_can_start_vote(PEOPLE["building_leader"], GROUPS["stair12"], VoteKind.DECISION, TREE)
+    assert "小区书记" in render(decision.value)
     check_can_start_vote(PEOPLE["building_leader"], GROUPS["stair12"], VoteKind.POLL, TREE)
 
 
