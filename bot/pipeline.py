@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -30,6 +30,7 @@ from bot.events import (
 )
 from bot.outbox import OutboxEntry
 from bot.ports import Inbox, InboxKey, Transactions
+from bot.privacy import mask
 from bot.replies import Reply
 from bot.router import Handler, Match, RouteTable
 from handlers.texts import bindings as binding_texts
@@ -55,7 +56,9 @@ class _Pending:
     routed: tuple[Match, Handler] | None
     # A future while a classifier worker is still on it (bot/classifying.py).
     classification: Classification | asyncio.Future[Classification] | None
-    done: asyncio.Future[None]
+    # Resolved with the answer for the sender alone (IncomingMessage.answer_inline), if any.
+    done: asyncio.Future[str | None]
+    inline: list[str] = field(default_factory=list)
 
     async def classified(self) -> Classification | None:
         """The classification, once the worker has answered."""
@@ -95,16 +98,18 @@ class Pipeline:
         self._queue: deque[_Pending] = deque()
         self._writer: asyncio.Task[None] | None = None
 
-    async def handle(self, event: IncomingMessage | PlatformEvent) -> None:
-        """Process one event from any adapter; returns once its effects are committed."""
+    async def handle(self, event: IncomingMessage | PlatformEvent) -> str | None:
+        """Process one event from any adapter; returns once its effects are committed, with
+        the answer to show its sender alone when the message asked for one (`answer_inline`).
+        """
         if isinstance(event, ChatMigrated | BotRemoved | MemberJoined | PlatformDown):
             await self._platform_events.handle(event)
-            return
+            return None
         pending = self._prepare(event)
         self._queue.append(pending)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
-        await pending.done
+        return await pending.done
 
     def _prepare(self, event: IncomingMessage) -> _Pending:
         """Normalise, match a command, or classify: CPU work that needs no transaction."""
@@ -136,7 +141,7 @@ class Pipeline:
                 continue
             for pending in batch:
                 if not pending.done.done():
-                    pending.done.set_result(None)
+                    pending.done.set_result(pending.inline[-1] if pending.inline else None)
 
     def _next_batch(self) -> list[_Pending]:
         """Up to MAX_BATCH queued messages, at most one per sender in a chat: a reply to a
@@ -167,7 +172,12 @@ class Pipeline:
             classification = await pending.classified()
             ctx = self._context(msg, classification, flows.get((msg.chat, msg.sender)))
             reply = await self._guarded(msg, ctx, pending.routed, careful=careful)
-            if reply is not None:
+            pending.inline.clear()  # a careful redo answers afresh
+            if reply is None:
+                continue
+            if _answered_inline(msg, reply):
+                pending.inline.append(mask(reply.text))
+            else:
                 await self._services.outbox.put(_reply_entry(msg, ctx, reply))
 
     def _context(
@@ -275,6 +285,17 @@ def _dedupe_key(msg: IncomingMessage) -> str:
     if msg.is_edit:
         return f"{msg.message_id}@edit:{msg.sent_at.timestamp():.0f}"
     return msg.message_id
+
+
+def _answered_inline(msg: IncomingMessage, reply: Reply) -> bool:
+    """A plain answer meant for the group, to a sender the platform can answer alone."""
+    return (
+        msg.answer_inline
+        and msg.chat.is_group
+        and not reply.private
+        and not reply.buttons
+        and reply.image is None
+    )
 
 
 def _reply_entry(msg: IncomingMessage, ctx: HandlerContext, reply: Reply) -> OutboxEntry:

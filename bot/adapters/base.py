@@ -7,7 +7,8 @@ from typing import Protocol
 
 from bot.events import IncomingMessage, OutgoingMessage, Platform, PlatformEvent
 
-EventSink = Callable[[IncomingMessage | PlatformEvent], Awaitable[None]]
+# Takes one event; returns the answer to show its sender alone (`answer_inline`), if any.
+EventSink = Callable[[IncomingMessage | PlatformEvent], Awaitable[str | None]]
 
 
 class DeliveryError(Exception):

@@ -27,7 +27,13 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, UpdateType
+from telegram.constants import (
+    CallbackQueryLimit,
+    ChatMemberStatus,
+    ChatType,
+    MessageLimit,
+    UpdateType,
+)
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.error import ChatMigrated as ChatMigratedError
 from telegram.ext import (
@@ -73,6 +79,7 @@ ALLOWED_UPDATES: Final = (
 )
 TEXT_LIMIT: Final = int(MessageLimit.MAX_TEXT_LENGTH)
 CAPTION_LIMIT: Final = int(MessageLimit.CAPTION_LENGTH)
+CALLBACK_ANSWER_LIMIT: Final = int(CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH)
 FILE_REF_PREFIX: Final = "telegram:"
 _REMOVED_STATUSES = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 _GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL})
@@ -237,6 +244,7 @@ def _from_callback(query: CallbackQuery, now: datetime) -> tuple[Event, ...]:
             sent_at=now,
             reply_to_id=str(message.message_id),
             is_button=True,
+            answer_inline=True,
         ),
     )
 
@@ -518,19 +526,26 @@ class TelegramAdapter:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if self._identity is None or self._sink is None:
             return
-        if update.callback_query is not None:
-            await self._answer(update.callback_query)
-        for event in translate_update(update, self._identity, self._clock.now()):
-            await self._sink(event)
+        query = update.callback_query
+        answer = None
+        try:
+            for event in translate_update(update, self._identity, self._clock.now()):
+                answer = await self._sink(event) or answer
+        finally:
+            if query is not None:
+                # The button spins until answered: answer even when handling failed.
+                await self._answer(query, answer)
 
     async def _on_event(self, event: PlatformEvent, context: ContextTypes.DEFAULT_TYPE) -> None:
         if self._sink is not None:
             await self._sink(event)
 
-    async def _answer(self, query: CallbackQuery) -> None:
-        # Answered before the pipeline runs, so the button stops spinning at once.
+    async def _answer(self, query: CallbackQuery, text: str | None) -> None:
+        """Stop the button spinning, with Linli's answer as a pop-up only the presser sees."""
+        if text is not None and len(text) > CALLBACK_ANSWER_LIMIT:
+            text = text[: CALLBACK_ANSWER_LIMIT - 1] + "…"
         try:
-            await query.answer()
+            await query.answer(text)
         except TelegramError as error:
             logger.warning(
                 "telegram: could not answer callback query %s: %s",

@@ -252,6 +252,8 @@ class FakeTelegram:
         self.calls: list[ApiCall] = []
         self.sent: list[SentMessage] = []
         self.answered_callbacks: list[str] = []
+        # The pop-up text each callback query was answered with ("" for none).
+        self.callback_answers: dict[str, str] = {}
         self.too_many_requests = 0
         self.premature_retries = 0
         self.webhook_deliveries: list[int] = []
@@ -962,6 +964,7 @@ class FakeTelegram:
             )
         self._callbacks[query_id] = True
         self.answered_callbacks.append(query_id)
+        self.callback_answers[query_id] = params.text("text", "") or ""
         return True
 
     # ----------------------------------------------------------------- methods: lookups

@@ -57,10 +57,12 @@ class RecordingSink:
     def __init__(self) -> None:
         self.events: list[IncomingMessage | PlatformEvent] = []
         self._changed = asyncio.Event()
+        self.answer: str | None = None  # what the pipeline would show the sender alone
 
-    async def __call__(self, event: IncomingMessage | PlatformEvent) -> None:
+    async def __call__(self, event: IncomingMessage | PlatformEvent) -> str | None:
         self.events.append(event)
         self._changed.set()
+        return self.answer
 
     async def wait_for(self, count: int) -> list[IncomingMessage | PlatformEvent]:
         """Wait until `count` events arrived in total."""
@@ -429,9 +431,12 @@ async def test_button_press_is_answered_and_becomes_a_button_message(fake: FakeT
         await adapter.send(outgoing("工单 #1024 已办结，请评价", buttons=buttons))
         ballot = fake.sent[0]
         assert ballot.buttons == (("满意", "rate:1024:5"), ("不满意", "rate:1024:1"))
+        sink.answer = "已收到您的评价"
         query_id = fake.press_button(ballot, SECRETARY, "不满意")
         (press,) = await sink.wait_for(1)
+        await fake.wait_for(lambda: bool(fake.answered_callbacks), within=5, what="the answer")
     assert fake.answered_callbacks == [query_id]
+    assert fake.callback_answers[query_id] == "已收到您的评价"  # a pop-up for the presser
     assert isinstance(press, IncomingMessage)
     assert press == IncomingMessage(
         message_id=f"cb:{query_id}",
@@ -441,6 +446,7 @@ async def test_button_press_is_answered_and_becomes_a_button_message(fake: FakeT
         sent_at=press.sent_at,
         reply_to_id=str(ballot.message_id),
         is_button=True,
+        answer_inline=True,
     )
 
 

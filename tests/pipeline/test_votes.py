@@ -206,3 +206,26 @@ async def test_verify_finds_a_changed_row(app: AppHarness, tamper: str) -> None:
     report = await votes.verify(1)
     assert not report.intact
     assert any("audit chain says 2" in p or "altered" in p for p in report.problems)
+
+
+async def test_a_button_ballot_the_platform_answers_alone_stays_out_of_the_group(
+    app: AppHarness,
+) -> None:
+    await app.say(POLL, user="p-lead")
+    before = len(app.adapter.sent)
+    answer = await app.app.pipeline.handle(
+        IncomingMessage(
+            message_id="cb:1",
+            chat=ChatRef(Platform.CONSOLE, "g-ty51"),
+            sender=UserRef(Platform.CONSOLE, "p-res1"),
+            text="vote:1:2",
+            sent_at=app.clock.now(),
+            is_button=True,
+            answer_inline=True,  # as a Telegram button press
+        )
+    )
+    await app.app.deliver()
+    assert answer is not None and "已记下您的选择「不装」" in answer
+    assert app.adapter.sent[before:] == []  # nothing posted to the group
+    closed = await app.say("/结束投票 1", user="p-lead")
+    assert "2 不装：1票" in group_texts(closed, "g-ty51")[0]
