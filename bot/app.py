@@ -36,7 +36,6 @@ from config.visitor_days import HolidayPolicy
 from handlers import all_routers
 from handlers.digests import DigestMessages
 from handlers.reminders import ReminderMessages
-from handlers.texts import tags as tag_texts
 from storage.bindings import SqlBindingRepository
 from storage.conversations import SqlConversationRepository
 from storage.db import Database
@@ -301,7 +300,6 @@ def build_app(
             directory,
             QuietHours(quiet.start, quiet.end, settings.timezone),
             clock,
-            tag_texts.PROBLEMS,
         ),
     )
     inbox = SqlInboxRepository(database)

@@ -7,8 +7,8 @@ stable English `key` and the `params` its wording needs, e.g.
 raise site: a test collects them from the source and checks each has a template.
 
 Handlers already hold their texts (`handlers/texts/`), so they raise a ready text instead:
-`raise InvalidInput.literal(texts.USAGE_RESOLVE)`. That is the only other way to build one;
-the one domain user is `TagService`, whose wording `bot/app.py` injects from handlers/texts.
+`raise InvalidInput.literal(texts.USAGE_RESOLVE)`. That is the only other way to build one,
+and the domain never uses it.
 """
 
 from __future__ import annotations

@@ -31,17 +31,6 @@ class TargetKind(StrEnum):
     PERSON = "person"
 
 
-class TagProblem(StrEnum):
-    """Why a tag command is refused; handlers/texts/tags.py words each one."""
-
-    NOT_ALLOWED = "not_allowed"
-    OUTSIDE_SCOPE = "outside_scope"
-    UNKNOWN_TARGET = "unknown_target"
-    AMBIGUOUS_TARGET = "ambiguous_target"
-    BAD_TAG = "bad_tag"
-    NO_RECIPIENTS = "no_recipients"
-
-
 @dataclass(frozen=True, slots=True)
 class Target:
     """A group or a configured person that can carry tags."""
@@ -146,12 +135,9 @@ class TagService:
         directory: Directory,
         quiet_hours: QuietHours,
         clock: Clock,
-        problems: Mapping[TagProblem, str],
     ) -> None:
         self._repository, self._sender, self._unit_of_work = repository, sender, unit_of_work
         self._directory, self._quiet, self._clock = directory, quiet_hours, clock
-        # User-facing wording is injected (handlers/texts/tags.py): the domain holds no text.
-        self._problems = problems
 
     def find_target(self, reference: str) -> Target:
         """A group by id or name, or a configured person by id or `@name`."""
@@ -165,13 +151,9 @@ class TagService:
         by_name = [_group_target(g) for g in groups if g.name == wanted]
         by_name += [_person_target(p) for p in people if p.name == wanted]
         if len(by_name) > 1:
-            raise InvalidInput.literal(
-                self._problems[TagProblem.AMBIGUOUS_TARGET].format(name=wanted)
-            )
+            raise InvalidInput("tag.ambiguous_target", name=wanted)
         if not by_name:
-            raise InvalidInput.literal(
-                self._problems[TagProblem.UNKNOWN_TARGET].format(name=wanted)
-            )
+            raise InvalidInput("tag.unknown_target", name=wanted)
         return by_name[0]
 
     def scope_of(self, person: Person) -> Node:
@@ -181,7 +163,7 @@ class TagService:
         compound = self._directory.compound_of(person.node)
         if person.has(Role.COMPOUND_SECRETARY) and compound is not None:
             return compound
-        raise NotAllowed.literal(self._problems[TagProblem.NOT_ALLOWED])
+        raise NotAllowed("tag.not_allowed")
 
     async def tag(self, actor: Person, target: Target, tags: Sequence[str]) -> TagChange:
         """Add tags to a group or person."""
@@ -196,12 +178,10 @@ class TagService:
     ) -> TagChange:
         scope = self.scope_of(actor)
         if not self._directory.is_within(target.node, scope.id):
-            raise NotAllowed.literal(
-                self._problems[TagProblem.OUTSIDE_SCOPE].format(name=target.name)
-            )
+            raise NotAllowed("tag.outside_scope", name=target.name)
         cleaned = clean_tags(tags)
         if not cleaned or any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
-            raise InvalidInput.literal(self._problems[TagProblem.BAD_TAG])
+            raise InvalidInput("tag.bad_tag")
         now = self._clock.now()
         async with self._unit_of_work.transaction():
             for tag in cleaned:
@@ -233,7 +213,7 @@ class TagService:
         scope = self.scope_of(actor)
         cleaned = clean_tags(tags)
         if not cleaned:
-            raise InvalidInput.literal(self._problems[TagProblem.BAD_TAG])
+            raise InvalidInput("tag.bad_tag")
         merged = _merged(await self._repository.overrides())
         wanted = set(cleaned)
         groups = tuple(
@@ -247,11 +227,7 @@ class TagService:
             if wanted & set(self._tags_of(_person_target(p), merged))
         )
         if not groups and not people:
-            raise InvalidInput.literal(
-                self._problems[TagProblem.NO_RECIPIENTS].format(
-                    tags=" ".join(f"#{t}" for t in cleaned)
-                )
-            )
+            raise InvalidInput("tag.no_recipients", tags=" ".join(f"#{t}" for t in cleaned))
         now = self._clock.now()
         release = self._quiet.release_at(now)
         return Broadcast(cleaned, groups, people, release if release > now else None)

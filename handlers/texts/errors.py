@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from bot.errors import UserError
 from handlers.texts import common, digests
+from handlers.texts import tags as tag_texts
 from handlers.texts import votes as vote_texts
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ TEMPLATES: dict[str, str] = {
     "ballot.unknown_room": "业主名册里没有 {room} 室，请核对室号。",
     # owners' register
     "register.invalid": "业主名册有 {count} 处错误，未导入任何内容。",
+    # tags
+    **tag_texts.PROBLEMS,
 }
 
 

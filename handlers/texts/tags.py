@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from bot.domain.tags import CONFIRM_WITHIN, Broadcast, BroadcastResult, TagChange, TagListing
-from bot.domain.tags import TagProblem as Problem
 from handlers.texts.reminders import moment_label
 
 MAX_NAMES = 10
@@ -14,13 +13,14 @@ USAGE_TAG = "请写上群编号或 @姓名 和标签，例如：/标签 @刘阿�
 USAGE_UNTAG = "请写上群编号或 @姓名 和要取消的标签，例如：/取消标签 @刘阿姨 独居"
 USAGE_PUSH = "请写上标签和内容，例如：/推送 #老人 明天上午9点社区卫生站免费测血压"
 PUSH_CANCELLED = "好的，已取消这次推送，没有发出任何消息。"
-PROBLEMS: dict[Problem, str] = {
-    Problem.NOT_ALLOWED: "抱歉，标签和一键推送由社区书记和小区书记使用。",
-    Problem.OUTSIDE_SCOPE: "抱歉，“{name}”不在您负责的小区，不能修改它的标签。",
-    Problem.UNKNOWN_TARGET: "没有找到“{name}”，请写群编号（如 g-ty51）或 @姓名（配置里的人员）。",
-    Problem.AMBIGUOUS_TARGET: "有不止一个“{name}”，请改写配置里的编号（如 p-res1 或 g-ty51）。",
-    Problem.BAD_TAG: "请写上标签，每个不超过20个字，例如：老人、出租户、红。",
-    Problem.NO_RECIPIENTS: "您负责的范围内没有带 {tags} 标签的群或人，没有可推送的对象。",
+# Refusals of tag commands, by the key the domain raises (handlers/texts/errors.py).
+PROBLEMS: dict[str, str] = {
+    "tag.not_allowed": "抱歉，标签和一键推送由社区书记和小区书记使用。",
+    "tag.outside_scope": "抱歉，“{name}”不在您负责的小区，不能修改它的标签。",
+    "tag.unknown_target": "没有找到“{name}”，请写群编号（如 g-ty51）或 @姓名（配置里的人员）。",
+    "tag.ambiguous_target": "有不止一个“{name}”，请改写配置里的编号（如 p-res1 或 g-ty51）。",
+    "tag.bad_tag": "请写上标签，每个不超过20个字，例如：老人、出租户、红。",
+    "tag.no_recipients": "您负责的范围内没有带 {tags} 标签的群或人，没有可推送的对象。",
 }
 
 

@@ -65,13 +65,11 @@ async def test_compound_secretary_pushes_within_her_compound(app: AppHarness) ->
     sent = await app.say("1", user="p-sec-ty", chat="g-taoyuan")
     assert _recipients(sent, "【通知】明天降温\n——李书记") == ["p-res1"]
     refused = await app.say("/标签 g-my21 红", user="p-sec-ty", chat=None)
-    assert refused[0].text == texts.PROBLEMS[texts.Problem.OUTSIDE_SCOPE].format(
-        name="梅园2幢1单元楼道群"
-    )
+    assert refused[0].text == texts.PROBLEMS["tag.outside_scope"].format(name="梅园2幢1单元楼道群")
 
 
 async def test_residents_and_leaders_may_not_tag_or_push(app: AppHarness) -> None:
-    refusal = texts.PROBLEMS[texts.Problem.NOT_ALLOWED]
+    refusal = texts.PROBLEMS["tag.not_allowed"]
     assert (await app.say(PUSH, user="p-lead", chat="g-ty51"))[0].text == refusal
     assert (await app.say("/标签 @刘阿姨 红", user="p-res2", chat="g-ty52"))[0].text == refusal
     assert (await app.say("/标签列表", user="p-grid", chat=None))[0].text == refusal
@@ -85,11 +83,11 @@ async def test_untag_takes_back_a_config_tag(app: AppHarness) -> None:
 
 
 async def test_bad_commands_explain_themselves(app: AppHarness) -> None:
-    no_tag = texts.PROBLEMS[texts.Problem.NO_RECIPIENTS].format(tags="#没人有")
+    no_tag = texts.PROBLEMS["tag.no_recipients"].format(tags="#没人有")
     assert (await app.say("/推送 #没人有 通知", user="p-sec", chat=None))[0].text == no_tag
     assert (await app.say("/推送 通知内容", user="p-sec", chat=None))[0].text == texts.USAGE_PUSH
     assert (await app.say("/标签 @刘阿姨", user="p-sec", chat=None))[0].text == texts.USAGE_TAG
-    unknown = texts.PROBLEMS[texts.Problem.UNKNOWN_TARGET].format(name="王大爷")
+    unknown = texts.PROBLEMS["tag.unknown_target"].format(name="王大爷")
     assert (await app.say("/标签 @王大爷 老人", user="p-sec", chat=None))[0].text == unknown
 
 
