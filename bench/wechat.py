@@ -22,7 +22,8 @@ from pathlib import Path
 
 from bench.platform_common import CHATTER, REQUESTS, bench_config, percentile
 from bot.adapters.base import EventSink
-from bot.adapters.wechat import WechatAdapter, WechatOptions
+from bot.adapters.wechat import WechatAdapter
+from bot.adapters.wechat_options import WechatOptions
 from bot.adapters.wechat_pacing import Grant
 from bot.app import build_app
 from bot.events import IncomingMessage, OutgoingMessage, Platform, PlatformEvent

@@ -335,7 +335,7 @@ def platform_adapters(
     """Telegram and WeChat when their credentials are set, else the console chat.
 
     Adapter modules are imported only when their platform is configured: each SDK costs
-    start-up time, and WeChat's needs a compatibility shim (see bot/adapters/wechat.py).
+    start-up time, and WeChat's needs a compatibility shim (see bot/adapters/wechat_puppet.py).
     """
     chosen: list[Adapter] = []
     if secrets.telegram_bot_token is not None:
@@ -361,7 +361,8 @@ def platform_adapters(
         )
     token, endpoint = secrets.wechaty_puppet_service_token, secrets.wechaty_puppet_service_endpoint
     if token is not None and endpoint is not None:
-        from bot.adapters.wechat import WechatAdapter, WechatOptions
+        from bot.adapters.wechat import WechatAdapter
+        from bot.adapters.wechat_options import WechatOptions
 
         wechat = settings.wechat
         chosen.append(

@@ -12,10 +12,15 @@ PACKAGES = ("bot", "handlers", "nlp", "storage", "config")
 
 # library -> the only places allowed to import it
 ALLOWED: dict[str, tuple[str, ...]] = {
-    "wechaty": ("bot/adapters/wechat.py",),
-    "wechaty_puppet": ("bot/adapters/wechat.py",),
-    "wechaty_puppet_service": ("bot/adapters/wechat.py",),
-    "telegram": ("bot/adapters/telegram.py",),
+    "wechaty": ("bot/adapters/wechat_puppet.py",),
+    "wechaty_puppet": ("bot/adapters/wechat_puppet.py",),
+    "wechaty_puppet_service": ("bot/adapters/wechat_puppet.py",),
+    "telegram": (
+        "bot/adapters/telegram.py",
+        "bot/adapters/telegram_redaction.py",
+        "bot/adapters/telegram_sending.py",
+        "bot/adapters/telegram_updates.py",
+    ),
     "sqlalchemy": ("storage/",),
     "aiosqlite": ("storage/",),
     "asyncpg": ("storage/",),

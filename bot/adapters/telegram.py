@@ -1,7 +1,8 @@
 """Telegram adapter: python-telegram-bot 22.8 under Linli's own start-up (manual lifecycle).
 
-Owns translating Bot API updates into neutral events, sending outbox messages within Telegram's
-flood limits, and keeping the bot token out of every log line and error message.
+Owns connecting, receiving updates (translated in telegram_updates.py) and sending outbox messages
+(built in telegram_sending.py) within Telegram's flood limits, with the bot token redacted from
+every log line and error message (telegram_redaction.py).
 """
 
 from __future__ import annotations
@@ -9,31 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from telegram import (
-    CallbackQuery,
-    Chat,
-    ChatMemberUpdated,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyParameters,
-    Update,
-)
-from telegram.constants import (
-    CallbackQueryLimit,
-    ChatMemberStatus,
-    ChatType,
-    MessageLimit,
-    UpdateType,
-)
+from telegram import CallbackQuery, ReplyParameters, Update
+from telegram.constants import CallbackQueryLimit, UpdateType
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.error import ChatMigrated as ChatMigratedError
 from telegram.ext import (
@@ -47,23 +30,22 @@ from telegram.ext import (
 
 from bot.adapters.base import DeliveryError, EventSink
 from bot.adapters.pacing import Pacer, SendSchedule
+from bot.adapters.telegram_redaction import TokenRedactor, redact, silence_url_logging
+from bot.adapters.telegram_sending import Part, inline_keyboard, numeric_chat_id, parts_of
+from bot.adapters.telegram_updates import BotIdentity, translate_update
 from bot.clock import Clock, SystemClock
 from bot.events import (
     BotRemoved,
     ChatMigrated,
     ChatRef,
-    IncomingMessage,
-    MemberJoined,
     OutgoingMessage,
     Platform,
     PlatformDown,
     PlatformEvent,
-    UserRef,
 )
 
 logger = logging.getLogger(__name__)
 
-Event = IncomingMessage | PlatformEvent
 # PTB's Application is generic over its bot, context and (unused here) persistence data types.
 TelegramApplication = Application[
     ExtBot[int], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any], None
@@ -77,13 +59,7 @@ ALLOWED_UPDATES: Final = (
     UpdateType.CALLBACK_QUERY,
     UpdateType.MY_CHAT_MEMBER,
 )
-TEXT_LIMIT: Final = int(MessageLimit.MAX_TEXT_LENGTH)
-CAPTION_LIMIT: Final = int(MessageLimit.CAPTION_LENGTH)
 CALLBACK_ANSWER_LIMIT: Final = int(CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH)
-FILE_REF_PREFIX: Final = "telegram:"
-_REMOVED_STATUSES = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
-_GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL})
-_COMMAND_FOR_BOT = re.compile(r"^/([^\s@/]+)@([A-Za-z0-9_]{3,32})(?=\s|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,255 +82,6 @@ class TelegramOptions:
             raise ValueError(f'telegram mode must be "polling" or "webhook", got {self.mode!r}')
         if self.mode == "webhook" and not self.webhook_url:
             raise ValueError("telegram webhook mode needs webhook_url")
-
-
-@dataclass(frozen=True, slots=True)
-class BotIdentity:
-    """Who the bot is on Telegram, as getMe told us."""
-
-    user_id: int
-    username: str
-
-
-@dataclass(frozen=True, slots=True)
-class NormalisedText:
-    """Message text with `/cmd@Bot` shortened and the bot's own @mention removed."""
-
-    text: str
-    mentions_bot: bool
-
-
-# ------------------------------------------------------------------------ translation
-
-
-def normalise_text(text: str, bot_username: str) -> NormalisedText | None:
-    """`/cmd@Bot args` -> `/cmd args`, `@Bot` removed; None for a command aimed at another bot."""
-    stripped = text.strip()
-    addressed = False
-    command = _COMMAND_FOR_BOT.match(stripped)
-    if command is not None:
-        if command.group(2).casefold() != bot_username.casefold():
-            return None
-        stripped = f"/{command.group(1)}{stripped[command.end() :]}"
-        addressed = True
-    mention = re.compile(rf"(?<![\w@])@{re.escape(bot_username)}\b", re.IGNORECASE)
-    if mention.search(stripped):
-        addressed = True
-        stripped = mention.sub(" ", stripped)
-        stripped = re.sub(r"[ \t\u3000]{2,}", " ", stripped).strip().lstrip(",，:：").strip()
-    return NormalisedText(stripped, addressed)
-
-
-def translate_update(update: Update, me: BotIdentity, now: datetime) -> tuple[Event, ...]:
-    """Turn one Bot API update into neutral events (none for what Linli does not use)."""
-    if update.callback_query is not None:
-        return _from_callback(update.callback_query, now)
-    if update.my_chat_member is not None:
-        return _from_membership(update.my_chat_member, me)
-    if update.message is not None:
-        return _from_message(update.message, me, is_edit=False)
-    if update.channel_post is not None:
-        return _from_message(update.channel_post, me, is_edit=False)
-    edited = update.edited_message or update.edited_channel_post
-    if edited is not None:
-        return _from_message(edited, me, is_edit=True)
-    return ()
-
-
-def chat_ref(chat: Chat) -> ChatRef:
-    """Groups, supergroups and channels are group chats; a private chat is keyed by the user."""
-    return ChatRef(Platform.TELEGRAM, str(chat.id), is_group=chat.type in _GROUP_TYPES)
-
-
-def _from_message(message: Message, me: BotIdentity, *, is_edit: bool) -> tuple[Event, ...]:
-    if message.migrate_to_chat_id is not None:
-        # Only the old group's last message is mapped; `migrate_from_chat_id` repeats it.
-        new_id = str(message.migrate_to_chat_id)
-        return (ChatMigrated(Platform.TELEGRAM, str(message.chat.id), new_id),)
-    if message.new_chat_members:
-        return tuple(
-            MemberJoined(
-                chat_ref(message.chat),
-                UserRef(Platform.TELEGRAM, str(member.id), member.full_name),
-                event_id=f"join:{message.chat.id}:{message.message_id}:{member.id}",
-            )
-            for member in message.new_chat_members
-            if not member.is_bot
-        )
-    sender = _sender(message, me)
-    image = _image_ref(message)
-    raw_text = message.text or message.caption or ""
-    if sender is None or (not raw_text and image is None):
-        return ()
-    normalised = normalise_text(raw_text, me.username)
-    if normalised is None:
-        return ()
-    reply = message.reply_to_message
-    replies_to_bot = bool(reply and reply.from_user and reply.from_user.id == me.user_id)
-    sent_at = message.edit_date if is_edit and message.edit_date else message.date
-    return (
-        IncomingMessage(
-            message_id=str(message.message_id),
-            chat=chat_ref(message.chat),
-            sender=sender,
-            text=normalised.text,
-            sent_at=sent_at,
-            mentions_bot=normalised.mentions_bot or replies_to_bot,
-            image=image,
-            reply_to_id=str(reply.message_id) if reply else None,
-            is_edit=is_edit,
-            sender_is_chat=message.sender_chat is not None,
-        ),
-    )
-
-
-def _sender(message: Message, me: BotIdentity) -> UserRef | None:
-    # Anonymous admins post as the group and channel owners as their channel: `sender_chat`.
-    if message.sender_chat is not None:
-        chat = message.sender_chat
-        return UserRef(Platform.TELEGRAM, str(chat.id), chat.effective_name or "")
-    user = message.from_user
-    if user is None:
-        return UserRef(Platform.TELEGRAM, str(message.chat.id), message.chat.effective_name or "")
-    if user.id == me.user_id:
-        return None
-    return UserRef(Platform.TELEGRAM, str(user.id), user.full_name)
-
-
-def _image_ref(message: Message) -> str | None:
-    if message.photo:
-        return FILE_REF_PREFIX + message.photo[-1].file_id
-    document = message.document
-    if document is not None and (document.mime_type or "").startswith("image/"):
-        return FILE_REF_PREFIX + document.file_id
-    return None
-
-
-def _from_callback(query: CallbackQuery, now: datetime) -> tuple[Event, ...]:
-    message = query.message
-    if message is None or query.data is None:
-        return ()
-    presser = UserRef(Platform.TELEGRAM, str(query.from_user.id), query.from_user.full_name)
-    return (
-        IncomingMessage(
-            message_id=f"cb:{query.id}",
-            chat=chat_ref(message.chat),
-            sender=presser,
-            text=query.data,
-            sent_at=now,
-            reply_to_id=str(message.message_id),
-            is_button=True,
-            answer_inline=True,
-        ),
-    )
-
-
-def _from_membership(change: ChatMemberUpdated, me: BotIdentity) -> tuple[Event, ...]:
-    member = change.new_chat_member
-    if member.user.id == me.user_id and member.status in _REMOVED_STATUSES:
-        return (BotRemoved(chat_ref(change.chat)),)
-    return ()
-
-
-# ------------------------------------------------------------------------ sending helpers
-
-
-def utf16_length(text: str) -> int:
-    """Telegram counts message length in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split on line boundaries into chunks of at most `limit` UTF-16 units; blank ones dropped."""
-    chunks: list[str] = []
-    current = ""
-    for line in _hard_wrap(text.splitlines(keepends=True), limit):
-        if current and utf16_length(current + line) > limit:
-            chunks.append(current)
-            current = ""
-        current += line
-    chunks.append(current)
-    return [chunk.rstrip("\n") for chunk in chunks if chunk.strip()]
-
-
-def _hard_wrap(lines: list[str], limit: int) -> list[str]:
-    pieces: list[str] = []
-    for line in lines:
-        piece = ""
-        for char in line:
-            if utf16_length(piece + char) > limit:
-                pieces.append(piece)
-                piece = ""
-            piece += char
-        pieces.append(piece)
-    return pieces
-
-
-def inline_keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-    """One button per row: labels are short Chinese options, payloads go back as callback data."""
-    if not message.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.payload)] for b in message.buttons]
-    )
-
-
-def redact(text: str, token: str) -> str:
-    """Replace the bot token (and its secret half) wherever it appears."""
-    for secret in (token, token.partition(":")[2]):
-        if secret:
-            text = text.replace(secret, "<token>")
-    return text
-
-
-def silence_url_logging() -> None:
-    """httpx logs every request URL at INFO, and Bot API URLs contain the token."""
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-class TokenRedactor(logging.Filter):
-    """Rewrites records that would show the token (PTB logs its API URL at DEBUG)."""
-
-    _LIBRARIES = ("telegram", "httpx", "httpcore", "tornado")
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Redact the message and any traceback text; never drops a record."""
-        message = record.getMessage()
-        redacted = redact(message, self._token)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            traceback_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = redact(traceback_text, self._token)
-        return True
-
-    def library_loggers(self) -> list[logging.Logger]:
-        """This module's logger and those of PTB and its HTTP stack (filters are per logger)."""
-        names = {__name__, "telegram.Bot", "telegram.ext.ExtBot", *self._LIBRARIES}
-        names.update(
-            name
-            for name in logging.root.manager.loggerDict
-            if name.partition(".")[0] in self._LIBRARIES
-        )
-        return [logging.getLogger(name) for name in sorted(names)]
-
-
-# ------------------------------------------------------------------------ the adapter
-
-
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One Bot API call of an outgoing message: a photo or a text chunk."""
-
-    text: str
-    photo: bytes | str | None = None
-    with_reply: bool = False
-    with_keyboard: bool = False
 
 
 class TelegramAdapter:
@@ -392,7 +119,7 @@ class TelegramAdapter:
         """Connect, feed `sink` until cancelled; returns early only if the token is rejected."""
         silence_url_logging()
         redactor = TokenRedactor(self._token)
-        loggers = redactor.library_loggers()
+        loggers = redactor.library_loggers(__name__)
         for library_logger in loggers:
             library_logger.addFilter(redactor)
         try:
@@ -430,8 +157,8 @@ class TelegramAdapter:
         application = self._application
         if application is None:
             raise DeliveryError("telegram adapter is not connected", permanent=False)
-        chat_id = _numeric_chat_id(message.chat)
-        parts = await _parts_of(message)
+        chat_id = numeric_chat_id(message.chat)
+        parts = await parts_of(message)
         sent = message.parts_sent  # delivered by an earlier attempt: not again
         for _ in range(2):
             try:
@@ -569,7 +296,7 @@ class TelegramAdapter:
     # -------------------------------------------------------------------- outgoing
 
     async def _deliver(
-        self, bot: ExtBot[int], chat_id: int, message: OutgoingMessage, part: _Part
+        self, bot: ExtBot[int], chat_id: int, message: OutgoingMessage, part: Part
     ) -> None:
         """One Bot API call: the reply goes on the first part, the keyboard on the last."""
         reply_parameters = None
@@ -606,41 +333,3 @@ def _file_base(api_base: str) -> str:
     if api_base.endswith("/bot"):
         return api_base[: -len("bot")] + "file/bot"
     return api_base + "/file/bot"
-
-
-def _numeric_chat_id(chat: ChatRef) -> int:
-    try:
-        return int(chat.chat_id)
-    except ValueError:
-        raise DeliveryError(
-            f"telegram: chat id {chat.chat_id!r} is not numeric", permanent=True
-        ) from None
-
-
-async def _parts_of(message: OutgoingMessage) -> list[_Part]:
-    """Photo (with the text as caption when it fits), then text chunks; keyboard on the last."""
-    chunks = split_text(message.text)
-    parts: list[_Part] = []
-    if message.image:
-        photo = await _photo_input(message.image)
-        fits = len(chunks) == 1 and utf16_length(chunks[0]) <= CAPTION_LIMIT
-        parts.append(_Part(chunks[0] if fits else "", photo, with_reply=True))
-        if fits:
-            chunks = []
-    parts.extend(_Part(chunk, with_reply=not parts and i == 0) for i, chunk in enumerate(chunks))
-    if not parts:
-        raise DeliveryError("telegram: empty message (no text, no image)", permanent=True)
-    last = parts[-1]
-    parts[-1] = _Part(last.text, last.photo, last.with_reply, with_keyboard=True)
-    return parts
-
-
-async def _photo_input(image: str) -> bytes | str:
-    if image.startswith(FILE_REF_PREFIX):
-        return image[len(FILE_REF_PREFIX) :]
-    try:
-        return await asyncio.to_thread(Path(image).read_bytes)
-    except OSError as error:
-        raise DeliveryError(
-            f"telegram: cannot read image {image}: {error.strerror}", permanent=True
-        ) from None

@@ -17,15 +17,9 @@ from telegram import Bot, TelegramObject, Update
 
 from bot.adapters.base import DeliveryError
 from bot.adapters.pacing import Pacer, SendSchedule, SendTicket
-from bot.adapters.telegram import (
-    BotIdentity,
-    TelegramAdapter,
-    TelegramOptions,
-    normalise_text,
-    split_text,
-    translate_update,
-    utf16_length,
-)
+from bot.adapters.telegram import TelegramAdapter, TelegramOptions
+from bot.adapters.telegram_sending import split_text, utf16_length
+from bot.adapters.telegram_updates import BotIdentity, normalise_text, translate_update
 from bot.events import (
     BotRemoved,
     Button,

@@ -19,7 +19,7 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
 from bot.adapters.base import DeliveryError
-from bot.adapters.wechat import WechatAdapter, WechatOptions
+from bot.adapters.wechat import WechatAdapter
 from bot.adapters.wechat_messages import (
     MessageKind,
     RawMessage,
@@ -28,6 +28,7 @@ from bot.adapters.wechat_messages import (
     strip_mentions,
     to_incoming,
 )
+from bot.adapters.wechat_options import WechatOptions
 from bot.adapters.wechat_pacing import (
     DailyCapReached,
     PacingPolicy,
@@ -349,7 +350,7 @@ async def test_an_unreachable_service_is_retried_until_it_answers(tmp_path: Path
     await probe.start()
     await probe.close()  # nothing listens on its port any more
     retries = LogWaiter("reconnecting in")
-    wechat_logger = logging.getLogger("bot.adapters.wechat")
+    wechat_logger = logging.getLogger("bot.adapters.wechat_connection")
     wechat_logger.addHandler(retries)
     service = FakePuppetService(self_id=BOT, self_name=BOT_NAME)
     sink = RecordingSink()
