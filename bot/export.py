@@ -15,7 +15,7 @@ from bot.domain.community import Directory
 from bot.domain.tickets import Ticket
 from bot.privacy import mask
 from config.settings import Settings
-from handlers.texts import tickets as texts
+from handlers.texts import ticket_views as texts
 
 EXIT_BAD_INPUT = 2
 FORMATS = (".csv", ".xlsx")

@@ -23,7 +23,7 @@ from bot.outbox import Outbox
 from bot.replies import Reply
 from bot.router import Match, Router
 from handlers.texts import digests as texts
-from handlers.texts.tickets import TYPE_NAMES
+from handlers.texts.ticket_names import TYPE_NAMES
 
 if TYPE_CHECKING:
     from matplotlib.font_manager import FontEntry, FontProperties

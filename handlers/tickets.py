@@ -13,6 +13,8 @@ from bot.errors import InvalidInput
 from bot.events import IncomingMessage, RequestType
 from bot.replies import Reply
 from bot.router import Match, Router
+from handlers.texts import ticket_ratings as rating_texts
+from handlers.texts import ticket_views as view_texts
 from handlers.texts import tickets as texts
 
 router = Router("tickets")
@@ -142,7 +144,7 @@ async def list_tickets(msg: IncomingMessage, ctx: HandlerContext, match: Match) 
         return await show_ticket(msg, ctx, match)
     tickets = await ctx.tickets.list_active(ctx.person)
     # Privately: the list names what neighbours reported, complaints included.
-    return Reply(texts.ticket_list(tickets, ctx.services.timezone), private=True)
+    return Reply(view_texts.ticket_list(tickets, ctx.services.timezone), private=True)
 
 
 @router.command("ticket", "查工单", bare=True)
@@ -150,7 +152,7 @@ async def show_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -
     """One ticket with its history."""
     number, _ = _number(match.args, texts.USAGE_TICKET)
     view = await ctx.tickets.get(number, ctx.person)
-    return Reply(texts.ticket_detail(view, ctx.services.timezone), private=True)
+    return Reply(view_texts.ticket_detail(view, ctx.services.timezone), private=True)
 
 
 @router.command("accept", "受理", bare=True)
@@ -197,24 +199,24 @@ def _photo_draft(msg: IncomingMessage, ctx: HandlerContext, image: str) -> Reque
 @router.message()
 async def answer_followup(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
     """A bare 1/2/3 (or 满意/基本满意/不满意) answers the person's pending follow-up, if any."""
-    rating = texts.RATING_ANSWERS.get(match.args.strip())
+    rating = rating_texts.RATING_ANSWERS.get(match.args.strip())
     if rating is None:
         return None
     rated = await ctx.tickets.rate(ctx.person, msg.chat, rating)
-    return None if rated is None else Reply(texts.rating_thanks(rated.ticket, rated.rating))
+    return None if rated is None else Reply(rating_texts.rating_thanks(rated.ticket, rated.rating))
 
 
 @router.command("rate", "评价", bare=True)
 async def rate_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
     """`/评价 1024 1`: what the follow-up buttons send."""
-    number, answer = _number(match.args, texts.USAGE_RATE)
-    rating = texts.RATING_ANSWERS.get(answer)
+    number, answer = _number(match.args, rating_texts.USAGE_RATE)
+    rating = rating_texts.RATING_ANSWERS.get(answer)
     if rating is None:
-        raise InvalidInput.literal(texts.USAGE_RATE)
+        raise InvalidInput.literal(rating_texts.USAGE_RATE)
     rated = await ctx.tickets.rate(ctx.person, msg.chat, rating, number)
     if rated is None:
-        return Reply(texts.NOTHING_TO_RATE)
-    return Reply(texts.rating_thanks(rated.ticket, rated.rating))
+        return Reply(rating_texts.NOTHING_TO_RATE)
+    return Reply(rating_texts.rating_thanks(rated.ticket, rated.rating))
 
 
 @router.command("progress", "处理中", bare=True)
@@ -271,7 +273,7 @@ async def show_stats(msg: IncomingMessage, ctx: HandlerContext, match: Match) ->
     node = ctx.tickets.stats_scope(ctx.person)
     period, label = _period(match.args.strip(), ctx)
     counts = await ctx.tickets.rates(node.id, period)
-    return Reply(texts.rates_summary(node.name, label, counts), private=True)
+    return Reply(view_texts.rates_summary(node.name, label, counts), private=True)
 
 
 def _period(args: str, ctx: HandlerContext) -> tuple[Period, str]:
@@ -285,4 +287,4 @@ def _period(args: str, ctx: HandlerContext) -> tuple[Period, str]:
     if found is None or int(found.group(1)) == 0:
         raise InvalidInput.literal(texts.USAGE_STATS)
     days = int(found.group(1))
-    return last_days(ctx.now, days, timezone), texts.period_label(days, None)
+    return last_days(ctx.now, days, timezone), view_texts.period_label(days, None)

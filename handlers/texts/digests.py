@@ -12,7 +12,7 @@ from bot.domain.rates import RateCounts
 from bot.domain.votes import Vote, VoteKind
 from bot.events import RequestType
 from handlers.texts.reminders import day_label, moment_label, next_visitor_day
-from handlers.texts.tickets import TYPE_NAMES
+from handlers.texts.ticket_names import TYPE_NAMES
 
 MAX_LISTED = 10
 NOT_FOR_YOU = "抱歉，日报只发给社区书记和小区书记。"

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from bot.__main__ import main
 from config.environment import demo_config_path
-from handlers.texts import tickets as texts
+from handlers.texts import ticket_views as texts
 from tests.fakes import AppHarness
 
 

@@ -18,7 +18,7 @@ from bot.domain.rates import RateCounts
 from bot.events import RequestType
 from handlers import digests
 from handlers.texts import digests as texts
-from handlers.texts.tickets import TYPE_NAMES
+from handlers.texts.ticket_names import TYPE_NAMES
 
 DAY = date(2026, 12, 7)
 
