@@ -1,5 +1,5 @@
-"""Feature extraction shared by training and inference: jieba words, character 1-3-grams and
-domain-lexicon categories.
+"""Feature extraction shared by training and inference: jieba words, character 1-3-grams,
+domain-lexicon categories, and the message's first and last characters.
 
 Both sides must see exactly the same features, so this is the one place that defines them.
 Digits are folded to "0": a building or room number says nothing about the request type.
@@ -19,6 +19,18 @@ from nlp.lexicon import cue_index
 WORD_PREFIX = " "
 CATEGORY_PREFIX = "k:"
 STRONG_CATEGORY_PREFIX = "k2:"
+# How a message opens and ends ("请问…", "…吗？") says much about what it is. These names hold a
+# space after the marker, so they can equal neither a word (which starts with one) nor an
+# n-gram (which has none).
+START_PREFIX = "^ "
+END_PREFIX = "$ "
+# Features that stand for a property of the message, not for text in it.
+SIGNAL_PREFIXES = (
+    CATEGORY_PREFIX,
+    STRONG_CATEGORY_PREFIX,
+    START_PREFIX,
+    END_PREFIX,
+)
 MAX_CHAR_NGRAM = 3
 
 _DIGIT_RUN = re.compile(r"\d+")
@@ -58,6 +70,13 @@ def extract(text: str, words: list[str]) -> MessageFeatures:
     grams += [compact[start : start + 3] for start in range(length - 2)]
     # `isalnum` first: it settles most tokens without a function call.
     grams += [WORD_PREFIX + word for word in words if word.isalnum() or _is_word(word)]
+    # The opening and closing one and two characters.
+    grams += (
+        START_PREFIX + compact[:1],
+        START_PREFIX + compact[:2],
+        END_PREFIX + compact[-1:],
+        END_PREFIX + compact[-2:],
+    )
     names = dict.fromkeys(grams)
     names.update(dict.fromkeys(_categories(names.keys() & _CUE_NAMES)))
     return MessageFeatures(tuple(names))

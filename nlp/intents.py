@@ -14,13 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nlp.chatter import acknowledgement
-from nlp.features import (
-    CATEGORY_PREFIX,
-    STRONG_CATEGORY_PREFIX,
-    WORD_PREFIX,
-    canonical,
-    extract,
-)
+from nlp.features import SIGNAL_PREFIXES, WORD_PREFIX, canonical, extract
 from nlp.labels import Label
 from nlp.linear import LinearModel, Scores, default_model_path
 from nlp.text import normalize
@@ -105,8 +99,8 @@ def _cue_table(model: LinearModel) -> _CueTable:
     for name in model.vocabulary:
         is_word = name.startswith(WORD_PREFIX)
         text = name[len(WORD_PREFIX) :] if is_word else name
-        category = name.startswith((CATEGORY_PREFIX, STRONG_CATEGORY_PREFIX))
-        ok = not category and _readable(text) and (is_word or tokenizer.is_word(text))
+        signal = name.startswith(SIGNAL_PREFIXES)
+        ok = not signal and _readable(text) and (is_word or tokenizer.is_word(text))
         texts.append(text)
         shown.append(ok)
         words.append(is_word)

@@ -1,9 +1,10 @@
-"""Domain lexicon: cue words for each request type, written from the label definitions.
+"""Domain lexicon: cue words for each label, written from the label definitions.
 
 The corpus is group-chat style; real requests also come as formal letters and platform titles
 ("无证洗车，污染环境"). Category features ("k:complaint" when any complaint cue occurs, "k2:..."
-when two or more do) let the model carry what it learned about a type's chat cues over to
-cue words the corpus rarely uses. The model learns their weights like any other feature.
+when two or more do) let the model carry what it learned about a label's chat cues over to
+cue words the corpus rarely uses; `none` has cues too (notices, thanks, ads, small talk), so
+that chat in an unfamiliar register is recognised as chat. The model learns their weights.
 """
 
 from __future__ import annotations
@@ -40,18 +41,28 @@ _CUES: dict[Label, str] = {
         建议 希望 增设 增加 设立 设置 加装 安装 改进 完善 加强 应当 应该 呼吁 提议 倡议
         加快 优化 改善 合理 考虑 最好 组织 开展 举办 恢复 规划 能否 有待 提高
     """,
+    # Ordinary chat: staff notices, thanks and greetings, group-buying and ads, forwarded news,
+    # small talk, and problems already solved.
+    Label.NONE: """
+        通知 公告 提醒 敬请 届时 告知 周知 请大家 接种点 核酸
+        团购 接龙 拼团 优惠 特价 出售 转让 出租 招聘 广告 下单 扫码 私聊 私信 加微信 包邮 折
+        谢谢 感谢 辛苦 点赞 早上好 晚安 哈哈 笑死 祝 快乐 恭喜 新年 开心
+        转发 分享 据报道 新闻 视频 热搜 微博 网友
+        吃饭 天气 下雨 好热 好冷 散步 孩子 上班 下班 周末 放假 旅游 好吃 好看
+        修好了 已解决 恢复了 已处理 搞定
+    """,
 }
 # Cues of up to three characters are matched as character n-grams, longer ones as jieba words.
 LONGEST_NGRAM_CUE = 3
 
 
 def cue_words(label: Label) -> tuple[str, ...]:
-    """The cue words of one request type."""
+    """The cue words of one label."""
     return tuple(_CUES[label].split()) if label in _CUES else ()
 
 
 def cue_index(word_prefix: str) -> dict[str, tuple[Label, ...]]:
-    """Feature name -> the request types it is a cue for (longer cues as prefixed words)."""
+    """Feature name -> the labels it is a cue for (longer cues as prefixed words)."""
     index: dict[str, list[Label]] = {}
     for label, cues in _CUES.items():
         for cue in cues.split():
