@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -151,6 +151,24 @@ class _Data:
 LABELS: tuple[Label, ...] = tuple(Label)
 
 
+def _extra_data(examples: Sequence[Example], weight: float) -> _Data:
+    """Extra labelled lines; one marked ambiguous teaches both defensible labels, half each.
+
+    The data set's `alt` says a second label is also right (the lenient score accepts either),
+    so training on the first alone would teach that the second is wrong.
+    """
+    plain = [example for example in examples if example.alt is None]
+    ambiguous = [example for example in examples if example.alt is not None]
+    data = _data(plain, weight, progress=False)
+    if ambiguous:
+        data = data + _data(ambiguous, weight / 2, progress=False)
+        alternatives = [
+            replace(example, label=example.alt or example.label) for example in ambiguous
+        ]
+        data = data + _data(alternatives, weight / 2, progress=False)
+    return data
+
+
 def _data(examples: Sequence[Example], weight: float, *, progress: bool) -> _Data:
     features = featurize([example.text for example in examples], progress=progress)
     targets = np.array([LABELS.index(example.label) for example in examples], dtype=np.int64)
@@ -224,7 +242,7 @@ def train(
     if len({example.label for example in [*examples, *extra]}) < 2:
         raise ValueError("the corpus needs examples of at least two labels")
     corpus = _data(examples, 1.0, progress=progress)
-    extra_data = _data(sorted_examples(extra), extra_weight, progress=progress) if extra else None
+    extra_data = _extra_data(sorted_examples(extra), extra_weight) if extra else None
     regularization, predicted = _cross_validate(corpus, extra_data, seed=seed, progress=progress)
     everything = corpus + extra_data if extra_data is not None else corpus
     fitted = _fit(everything, regularization, seed)
@@ -278,7 +296,8 @@ def cross_evaluate(
     predicted: list[Label | None] = [None] * len(held)
     splits = _folds(held_data.targets, seed, folds)
     for train_rows, test_rows in tqdm(splits, desc="held-out folds", disable=not progress):
-        model = _fit(corpus + held_data.subset(train_rows), regularization, seed)
+        training = _extra_data([held[row] for row in train_rows], extra_weight)
+        model = _fit(corpus + training, regularization, seed)
         for row in test_rows:
             predicted[row] = classify_with_model(model, held[row].text).label
     labels = tuple(label for label in predicted if label is not None)

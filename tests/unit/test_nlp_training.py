@@ -165,3 +165,19 @@ def test_cross_eval_command_reports_pooled_figures(tmp_path: Path) -> None:
     assert "3-fold cross-evaluation" in report
     assert "lines: 21 (ambiguous: 0)" in report
     assert "macro-F1      strict" in report
+
+
+def test_an_ambiguous_extra_line_teaches_both_labels_at_half_weight() -> None:
+    from nlp.corpus import Example
+    from nlp.training import LABELS, _extra_data
+
+    lines = [
+        Example("楼道灯坏了", Label.REPAIR, None, None, "held:1"),
+        Example("物业不修电梯", Label.REPAIR, Label.COMPLAINT, None, "held:2"),
+    ]
+    data = _extra_data(lines, 4.0)
+    taught = sorted(
+        (LABELS[target].value, float(weight))
+        for target, weight in zip(data.targets, data.weights, strict=True)
+    )
+    assert taught == [("complaint", 2.0), ("repair", 2.0), ("repair", 4.0)]
