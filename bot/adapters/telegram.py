@@ -142,8 +142,12 @@ class TelegramAdapter:
             self._application = application
             self._connected.set()
             await application.start()
-            await self._start_updates(application)
-            await asyncio.Event().wait()
+            if self._options.mode == "webhook" and self._options.webhook_url:
+                await self._start_webhook(application, self._options.webhook_url)
+                await asyncio.Event().wait()
+            else:
+                logger.info("telegram: connected as @%s (polling)", application.bot.username)
+                await self._poll(application.bot)
         finally:
             self._connected.clear()
             self._application = None
@@ -215,27 +219,67 @@ class TelegramAdapter:
                 self._identity = BotIdentity(bot.id, bot.username)
                 return True
 
-    async def _start_updates(self, application: TelegramApplication) -> None:
+    async def _start_webhook(self, application: TelegramApplication, url: str) -> None:
         updater = application.updater
         if updater is None:
             raise RuntimeError("telegram: PTB built no updater")
         options = self._options
-        if options.mode == "webhook" and options.webhook_url:
-            await updater.start_webhook(
-                listen=options.webhook_listen,
-                port=options.webhook_port,
-                url_path=urlsplit(options.webhook_url).path.lstrip("/"),
-                webhook_url=options.webhook_url,
-                secret_token=options.webhook_secret or secrets.token_urlsafe(32),
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        else:
-            await updater.start_polling(
-                timeout=options.poll_timeout_seconds,
-                allowed_updates=ALLOWED_UPDATES,
-                error_callback=self._on_polling_error,
-            )
-        logger.info("telegram: connected as @%s (%s)", application.bot.username, options.mode)
+        await updater.start_webhook(
+            listen=options.webhook_listen,
+            port=options.webhook_port,
+            url_path=urlsplit(url).path.lstrip("/"),
+            webhook_url=url,
+            secret_token=options.webhook_secret or secrets.token_urlsafe(32),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        logger.info("telegram: connected as @%s (webhook)", application.bot.username)
+
+    async def _poll(self, bot: ExtBot[int]) -> None:
+        """Fetch updates and store each batch before asking for the next one.
+
+        Telegram drops an update once a getUpdates call asks past its id. PTB's Updater asks for
+        the next batch while the last one still waits in its queue, so updates not yet stored
+        when the process dies were lost. Here the next call goes out only after the whole batch
+        is committed: a crash means the batch comes again, and the inbox skips what was stored.
+        """
+        await bot.delete_webhook()
+        offset: int | None = None  # past the last batch that was handled completely
+        delay = 1.0
+        try:
+            while True:
+                try:
+                    updates = await bot.get_updates(
+                        offset=offset,
+                        timeout=self._options.poll_timeout_seconds,
+                        allowed_updates=ALLOWED_UPDATES,
+                    )
+                except TelegramError as error:
+                    self._on_polling_error(error)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
+                    continue
+                delay = 1.0
+                if not updates:
+                    continue
+                # Handled together so the pipeline commits them as one batch; each reaches
+                # the pipeline's queue in update order before the first one awaits anything.
+                results = await asyncio.gather(
+                    *(self._handle_update(update) for update in updates), return_exceptions=True
+                )
+                for update, result in zip(updates, results, strict=True):
+                    if isinstance(result, Exception):
+                        logger.error(
+                            "telegram: handling update %s failed",
+                            update.update_id,
+                            exc_info=result,
+                        )
+                offset = updates[-1].update_id + 1
+        finally:
+            if offset is not None:
+                # Tell Telegram the last handled batch arrived, so it is not sent again.
+                with contextlib.suppress(TelegramError, TimeoutError):
+                    async with asyncio.timeout(5):
+                        await bot.get_updates(offset=offset, timeout=0, limit=1)
 
     async def _disconnect(self, application: TelegramApplication) -> None:
         # Stop fetching first, then let the application finish the updates it already has.
@@ -251,6 +295,10 @@ class TelegramAdapter:
     # -------------------------------------------------------------------- incoming
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Webhook updates, through PTB's application."""
+        await self._handle_update(update)
+
+    async def _handle_update(self, update: Update) -> None:
         if self._identity is None or self._sink is None:
             return
         query = update.callback_query

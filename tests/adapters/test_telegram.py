@@ -472,6 +472,38 @@ async def test_restart_redelivers_with_the_same_message_ids(fake: FakeTelegram) 
     assert after == before
 
 
+async def test_an_update_not_yet_stored_is_not_confirmed_and_comes_again(
+    fake: FakeTelegram,
+) -> None:
+    stuck = asyncio.Event()
+
+    class StuckSink(RecordingSink):
+        """The pipeline never gets to commit (the process is about to die)."""
+
+        async def __call__(self, event: IncomingMessage | PlatformEvent) -> str | None:
+            await super().__call__(event)
+            stuck.set()
+            await asyncio.Event().wait()
+            return None
+
+    adapter = TelegramAdapter(fake.token, TelegramOptions(), api_base=fake.base_url)
+    task = asyncio.create_task(adapter.run(StuckSink()))
+    fake.say(GROUP, RESIDENT, "2栋门禁坏了")
+    async with asyncio.timeout(5):
+        await stuck.wait()
+    calls = len(fake.calls_of("getUpdates"))
+    await asyncio.sleep(0.3)  # PTB's Updater would have asked for (and confirmed) more by now
+    assert len(fake.calls_of("getUpdates")) == calls
+    assert len(fake.pending_updates) == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with running(fake) as (_, sink_after_restart):
+        (again,) = await sink_after_restart.wait_for(1)
+        await fake.wait_until_confirmed()
+    assert isinstance(again, IncomingMessage) and again.text == "2栋门禁坏了"
+
+
 # ------------------------------------------------------------------ adapter: outgoing
 
 
