@@ -11,13 +11,22 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from telegram import CallbackQuery, ReplyParameters, Update
 from telegram.constants import CallbackQueryLimit, UpdateType
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.error import ChatMigrated as ChatMigratedError
 from telegram.ext import (
     AIORateLimiter,
@@ -32,12 +41,13 @@ from bot.adapters.base import DeliveryError, EventSink
 from bot.adapters.pacing import Pacer, SendSchedule
 from bot.adapters.telegram_redaction import TokenRedactor, redact, silence_url_logging
 from bot.adapters.telegram_sending import Part, inline_keyboard, numeric_chat_id, parts_of
-from bot.adapters.telegram_updates import BotIdentity, translate_update
+from bot.adapters.telegram_updates import BotIdentity, Event, translate_update
 from bot.clock import Clock, SystemClock
 from bot.events import (
     BotRemoved,
     ChatMigrated,
     ChatRef,
+    IncomingMessage,
     OutgoingMessage,
     Platform,
     PlatformDown,
@@ -51,6 +61,9 @@ TelegramApplication = Application[
     ExtBot[int], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any], None
 ]
 
+# An update that still cannot be stored after this many tries is skipped (and logged), so one
+# poisonous update cannot stop everyone else's messages.
+MAX_UPDATE_FAILURES: Final = 5
 ALLOWED_UPDATES: Final = (
     UpdateType.MESSAGE,
     UpdateType.EDITED_MESSAGE,
@@ -239,47 +252,104 @@ class TelegramAdapter:
 
         Telegram drops an update once a getUpdates call asks past its id. PTB's Updater asks for
         the next batch while the last one still waits in its queue, so updates not yet stored
-        when the process dies were lost. Here the next call goes out only after the whole batch
-        is committed: a crash means the batch comes again, and the inbox skips what was stored.
+        when the process dies were lost. Here the next call asks past an update only once it is
+        stored: a crash or a failed commit means it comes again, and the inbox skips repeats.
         """
-        await bot.delete_webhook()
-        offset: int | None = None  # past the last batch that was handled completely
+        offset: int | None = None  # past the last update stored (or given up on)
+        failures: dict[int, int] = {}  # update id -> failed attempts to store it
+        webhook_cleared = False
         delay = 1.0
         try:
             while True:
                 try:
+                    if not webhook_cleared:
+                        webhook_cleared = await bot.delete_webhook()
                     updates = await bot.get_updates(
                         offset=offset,
                         timeout=self._options.poll_timeout_seconds,
                         allowed_updates=ALLOWED_UPDATES,
                     )
+                except InvalidToken:
+                    # Revoked while running: the same alert as a token rejected at start-up.
+                    logger.error("telegram: the Bot API rejected TELEGRAM_BOT_TOKEN")  # noqa: TRY400
+                    if self._sink is not None:
+                        await self._sink(
+                            PlatformDown(Platform.TELEGRAM, "the bot token was rejected")
+                        )
+                    return
+                except RetryAfter as error:
+                    await asyncio.sleep(_seconds(error.retry_after))
+                    continue
                 except TelegramError as error:
                     self._on_polling_error(error)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 60.0)
                     continue
                 delay = 1.0
-                if not updates:
-                    continue
-                # Handled together so the pipeline commits them as one batch; each reaches
-                # the pipeline's queue in update order before the first one awaits anything.
-                results = await asyncio.gather(
-                    *(self._handle_update(update) for update in updates), return_exceptions=True
-                )
-                for update, result in zip(updates, results, strict=True):
-                    if isinstance(result, Exception):
-                        logger.error(
-                            "telegram: handling update %s failed",
-                            update.update_id,
-                            exc_info=result,
-                        )
-                offset = updates[-1].update_id + 1
+                stored = await self._store(updates)
+                if stored:
+                    offset = updates[stored - 1].update_id + 1
+                if stored < len(updates):
+                    offset = await self._after_failure(updates[stored], failures, offset)
         finally:
             if offset is not None:
-                # Tell Telegram the last handled batch arrived, so it is not sent again.
+                # Tell Telegram the last stored update arrived, so it is not sent again.
                 with contextlib.suppress(TelegramError, TimeoutError):
                     async with asyncio.timeout(5):
                         await bot.get_updates(offset=offset, timeout=0, limit=1)
+
+    async def _store(self, updates: Sequence[Update]) -> int:
+        """Hand the updates to the pipeline; how many, from the first, were stored.
+
+        Messages go together so the pipeline commits them as one batch (each reaches its queue
+        in update order before any awaits). A platform event (a migration, a kick, a join) is
+        handled alone, after the messages before it and before those after it, as PTB did.
+        """
+        identity = self._identity
+        if identity is None:
+            return 0
+        now = self._clock.now()
+        done = 0
+        run: list[tuple[Update, tuple[Event, ...]]] = []
+        for update in updates:
+            events = translate_update(update, identity, now)
+            if all(isinstance(event, IncomingMessage) for event in events):
+                run.append((update, events))
+                continue
+            for batch in (run, [(update, events)]):
+                stored = await self._store_together(batch)
+                done += stored
+                if stored < len(batch):
+                    return done
+            run = []
+        return done + await self._store_together(run)
+
+    async def _store_together(self, batch: Sequence[tuple[Update, tuple[Event, ...]]]) -> int:
+        results = await asyncio.gather(
+            *(self._deliver_events(update, events) for update, events in batch),
+            return_exceptions=True,
+        )
+        for position, ((update, _), result) in enumerate(zip(batch, results, strict=True)):
+            if isinstance(result, Exception):
+                logger.error(
+                    "telegram: storing update %s failed", update.update_id, exc_info=result
+                )
+                return position
+        return len(batch)
+
+    async def _after_failure(
+        self, update: Update, failures: dict[int, int], offset: int | None
+    ) -> int | None:
+        """Wait and fetch the failed update again; past MAX_UPDATE_FAILURES tries, skip it."""
+        count = failures[update.update_id] = failures.get(update.update_id, 0) + 1
+        if count >= MAX_UPDATE_FAILURES:
+            logger.error(
+                "telegram: giving up on update %s after %d failed attempts", update.update_id, count
+            )
+            del failures[update.update_id]
+            return update.update_id + 1
+        await asyncio.sleep(min(2.0**count, 60.0))
+        return offset
 
     async def _disconnect(self, application: TelegramApplication) -> None:
         # Stop fetching first, then let the application finish the updates it already has.
@@ -296,15 +366,18 @@ class TelegramAdapter:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Webhook updates, through PTB's application."""
-        await self._handle_update(update)
+        if self._identity is not None:
+            events = translate_update(update, self._identity, self._clock.now())
+            await self._deliver_events(update, events)
 
-    async def _handle_update(self, update: Update) -> None:
-        if self._identity is None or self._sink is None:
+    async def _deliver_events(self, update: Update, events: Sequence[Event]) -> None:
+        """Hand one update's events to the sink; answer a button press with its reply."""
+        if self._sink is None:
             return
         query = update.callback_query
         answer = None
         try:
-            for event in translate_update(update, self._identity, self._clock.now()):
+            for event in events:
                 answer = await self._sink(event) or answer
         finally:
             if query is not None:
@@ -381,3 +454,8 @@ def _file_base(api_base: str) -> str:
     if api_base.endswith("/bot"):
         return api_base[: -len("bot")] + "file/bot"
     return api_base + "/file/bot"
+
+
+def _seconds(value: float | timedelta) -> float:
+    """RetryAfter.retry_after is seconds, or a timedelta when PTB_TIMEDELTA is set."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -504,6 +504,45 @@ async def test_an_update_not_yet_stored_is_not_confirmed_and_comes_again(
     assert isinstance(again, IncomingMessage) and again.text == "2栋门禁坏了"
 
 
+async def test_an_update_whose_commit_failed_is_fetched_again(fake: FakeTelegram) -> None:
+    class FailsOnce(RecordingSink):
+        """The first commit fails (say the database was locked); the next ones work."""
+
+        calls = 0
+
+        async def __call__(self, event: IncomingMessage | PlatformEvent) -> str | None:
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("database is locked")
+            return await super().__call__(event)
+
+    sink = FailsOnce()
+    adapter = TelegramAdapter(fake.token, TelegramOptions(), api_base=fake.base_url)
+    task = asyncio.create_task(adapter.run(sink))
+    try:
+        fake.say(GROUP, RESIDENT, "2栋门禁坏了")
+        (stored,) = await sink.wait_for(1)  # after the failure, from a second fetch
+        await fake.wait_until_confirmed()
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert sink.calls == 2
+    assert isinstance(stored, IncomingMessage) and stored.text == "2栋门禁坏了"
+
+
+async def test_polling_survives_a_failed_start_and_reports_a_revoked_token(
+    fake: FakeTelegram,
+) -> None:
+    fake.fail_next("deleteWebhook", ApiError(502, "Bad Gateway"))
+    async with running(fake) as (_, sink):
+        fake.say(GROUP, RESIDENT, "早上好")
+        await sink.wait_for(1)  # polling started after the failed deleteWebhook
+        fake.fail_next("getUpdates", ApiError(401, "Unauthorized"))
+        (_, down) = await sink.wait_for(2)
+    assert down == PlatformDown(Platform.TELEGRAM, "the bot token was rejected")
+
+
 # ------------------------------------------------------------------ adapter: outgoing
 
 
