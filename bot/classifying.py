@@ -16,6 +16,7 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future as ConcurrentFuture
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Protocol
 
@@ -63,9 +64,20 @@ class InlineClassifier:
         return None
 
 
-def classify_batch(texts: list[str]) -> list[Classification]:
-    """Runs in a worker process."""
-    return [nlp.classify(text) for text in texts]
+class ClassificationFailed(Exception):
+    """Classifying one text raised; the worker's error, as text."""
+
+
+def classify_batch(texts: list[str]) -> list[Classification | str]:
+    """Runs in a worker process: each text's classification, or the error it raised, so one
+    bad text does not fail the others of its batch."""
+    results: list[Classification | str] = []
+    for text in texts:
+        try:
+            results.append(nlp.classify(text))
+        except Exception as error:  # reported per text, in the parent process
+            results.append(f"{type(error).__name__}: {error}")
+    return results
 
 
 class ProcessClassifier:
@@ -80,6 +92,7 @@ class ProcessClassifier:
         self._in_flight = 0
         self._inline = InlineClassifier()
         self._broken = False
+        self._warming: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         # "spawn", not fork: a forked copy of a process with running threads (aiosqlite's,
@@ -98,7 +111,7 @@ class ProcessClassifier:
             await asyncio.gather(*warmed)
         except Exception:
             logger.exception("classifier workers did not start; classifying on the event loop")
-            self._broken = True
+            self._break()
             await self._inline.start()
 
     def submit(self, text: str) -> Classification | asyncio.Future[Classification]:
@@ -128,25 +141,42 @@ class ProcessClassifier:
     def _finished(
         self,
         batch: list[tuple[str, asyncio.Future[Classification]]],
-        work: ConcurrentFuture[list[Classification]],
+        work: ConcurrentFuture[list[Classification | str]],
     ) -> None:
         self._in_flight -= 1
         try:
             results = work.result()
-        except Exception:
+        except BrokenProcessPool:
             if not self._broken:
-                logger.exception("a classifier worker failed; classifying on the event loop")
-            self._broken = True
+                logger.exception("a classifier worker died; classifying on the event loop")
+                self._break()
+            self._answer_inline(batch)
+        except Exception:  # the batch did not make the trip (e.g. pickling): only this batch
+            logger.exception("a classifier batch failed; classifying it on the event loop")
             self._answer_inline(batch)
         else:
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
+            for (text, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, str):
+                    logger.error("classifying %.40r failed in a worker: %s", text, result)
+                    future.set_exception(ClassificationFailed(result))
+                else:
                     future.set_result(result)
         if self._broken:
             waiting, self._waiting = self._waiting, []
             self._answer_inline(waiting)
         else:
             self._dispatch()
+
+    def _break(self) -> None:
+        """Stop using the pool for good: shut it down, and load the model here meanwhile."""
+        self._broken = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        # The first classification on the event loop would otherwise load jieba there.
+        self._warming = asyncio.ensure_future(asyncio.to_thread(nlp.warm_up))
 
     def _answer_inline(self, batch: list[tuple[str, asyncio.Future[Classification]]]) -> None:
         for text, future in batch:
@@ -162,6 +192,8 @@ class ProcessClassifier:
         self._answer_inline(waiting)
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=False)
+        if self._warming is not None:
+            await self._warming
 
 
 def make_classifier(worker_processes: int) -> Classifier:

@@ -61,10 +61,15 @@ class _Pending:
     inline: list[str] = field(default_factory=list)
 
     async def classified(self) -> Classification | None:
-        """The classification, once the worker has answered."""
-        if isinstance(self.classification, asyncio.Future):
+        """The classification, once the worker has answered; None (logged) if it failed, so
+        one text the classifier chokes on does not fail the batch it is in."""
+        if not isinstance(self.classification, asyncio.Future):
+            return self.classification
+        try:
             return await self.classification
-        return self.classification
+        except Exception:
+            logger.exception("classifying message %s failed", self.msg.message_id)
+            return None
 
 
 class PlatformEvents(Protocol):
@@ -129,7 +134,11 @@ class Pipeline:
                 try:
                     async with self._db.transaction():
                         await self._handle_batch(batch, careful=False)
-                except _RedoCarefully:
+                except Exception as error:
+                    # A handler raised (_RedoCarefully), or writing the batch's rows at commit
+                    # failed: either way, again with a savepoint per message.
+                    if not isinstance(error, _RedoCarefully):
+                        logger.warning("batch of %d failed at commit; redoing it", len(batch))
                     async with self._db.transaction():
                         await self._handle_batch(batch, careful=True)
             except Exception as error:
@@ -171,14 +180,7 @@ class Pipeline:
             msg = pending.msg
             classification = await pending.classified()
             ctx = self._context(msg, classification, flows.get((msg.chat, msg.sender)))
-            reply = await self._guarded(msg, ctx, pending.routed, careful=careful)
-            pending.inline.clear()  # a careful redo answers afresh
-            if reply is None:
-                continue
-            if _answered_inline(msg, reply):
-                pending.inline.append(mask(reply.text))
-            else:
-                await self._services.outbox.put(_reply_entry(msg, ctx, reply))
+            await self._guarded(pending, ctx, careful=careful)
 
     def _context(
         self,
@@ -200,33 +202,47 @@ class Pipeline:
             conversation=conversation,
         )
 
-    async def _guarded(
-        self,
-        msg: IncomingMessage,
-        ctx: HandlerContext,
-        routed: tuple[Match, Handler] | None,
-        *,
-        careful: bool,
-    ) -> Reply | None:
+    async def _guarded(self, pending: _Pending, ctx: HandlerContext, *, careful: bool) -> None:
         """The one error boundary: user errors become their text (`render`), others an apology.
 
-        Most messages raise nothing, so a batch first runs without a savepoint per handler
-        (two statements each). If any handler raises, the whole batch is rolled back and run
-        again `careful`ly, where each handler's partial writes can be undone on their own.
+        Most messages raise nothing, so a batch first runs without a savepoint per message
+        (two statements each). If anything raises, the whole batch is rolled back and run
+        again `careful`ly: each message's handling and answer in a savepoint of their own
+        (which also writes their appended rows), so one message's failure undoes only its
+        own writes, and a failure is never blamed on the next message.
         """
+        msg = pending.msg
         if not careful:
             try:
-                return await self._dispatch(msg, ctx, routed)
+                await self._answer(pending, ctx, await self._dispatch(msg, ctx, pending.routed))
             except Exception as error:
                 raise _RedoCarefully from error
+            return
         try:
             async with self._db.savepoint():
-                return await self._dispatch(msg, ctx, routed)
+                await self._answer(pending, ctx, await self._dispatch(msg, ctx, pending.routed))
         except UserError as error:
-            return Reply(render_error(error))
+            reply = Reply(render_error(error))
         except Exception:
             logger.exception("handling message %s in %s failed", msg.message_id, msg.chat)
-            return Reply(texts.SORRY)
+            reply = Reply(texts.SORRY)
+        else:
+            return
+        try:
+            async with self._db.savepoint():
+                await self._answer(pending, ctx, reply)
+        except Exception:
+            logger.exception("storing the answer to message %s failed", msg.message_id)
+
+    async def _answer(self, pending: _Pending, ctx: HandlerContext, reply: Reply | None) -> None:
+        """Store the reply in the outbox, or keep it for the platform to show (answer_inline)."""
+        pending.inline.clear()  # a careful redo answers afresh
+        if reply is None:
+            return
+        if _answered_inline(pending.msg, reply):
+            pending.inline.append(mask(reply.text))
+        else:
+            await self._services.outbox.put(_reply_entry(pending.msg, ctx, reply))
 
     async def _dispatch(
         self, msg: IncomingMessage, ctx: HandlerContext, routed: tuple[Match, Handler] | None

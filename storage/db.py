@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +121,10 @@ class Database:
             return
         tables = list(pending) if touches is None else [t for t in touches if t in pending]
         for table in tables:
-            rows = pending.pop(table)
-            await connection.execute(insert(table), rows)
+            # One executemany per run of rows with the same columns (an executemany takes its
+            # columns from the first row), in the order they were appended.
+            for _, rows in groupby(pending.pop(table), key=lambda row: sorted(row)):
+                await connection.execute(insert(table), list(rows))
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` when the current transaction commits (at once if there is none)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,6 +23,18 @@ def _message(app: AppHarness, message_id: str, text: str, user: str, chat: str) 
         text=text,
         sent_at=app.clock.now(),
     )
+
+
+async def _two_good_and_a_bad(app: AppHarness) -> dict[str, str]:
+    """Three requests in one batch; the middle one ("bad") is the one that fails. Replies."""
+    burst = [
+        _message(app, "ok1", LIGHT, "u1", "g-ty51"),
+        _message(app, "bad", "5幢2单元楼道的水管爆了，水一直往外冒", "u2", "g-ty52"),
+        _message(app, "ok2", LIGHT, "u3", "g-my21"),
+    ]
+    await asyncio.gather(*(app.app.pipeline.handle(m) for m in burst))
+    await app.app.deliver()
+    return {m.reply_to_id: m.text for m in app.adapter.sent if m.reply_to_id}
 
 
 async def test_a_burst_with_repeats_is_handled_once_per_message(app: AppHarness) -> None:
@@ -69,19 +82,30 @@ async def test_a_failing_handler_undoes_only_its_own_writes(
         return opened
 
     monkeypatch.setattr(tickets, "open", open_then_fail)
-    burst = [
-        _message(app, "ok1", LIGHT, "u1", "g-ty51"),
-        _message(app, "bad", "5幢2单元楼道的水管爆了，水一直往外冒", "u2", "g-ty52"),
-        _message(app, "ok2", LIGHT, "u3", "g-my21"),
-    ]
-    await asyncio.gather(*(app.app.pipeline.handle(m) for m in burst))
-    await app.app.deliver()
-    replies = {m.reply_to_id: m.text for m in app.adapter.sent if m.reply_to_id}
+    replies = await _two_good_and_a_bad(app)
     assert replies["bad"] == common.SORRY
     assert "工单号" in replies["ok1"] and "工单号" in replies["ok2"]
     listed = (await app.say("/工单", user="p-sec", chat=None))[0].text
     assert "待办工单 2 件" in listed
     assert "爆了" not in listed
+
+
+async def test_an_answer_that_cannot_be_stored_costs_only_its_own_message(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    repository = app.app.outbox._repository  # type: ignore[attr-defined]
+    real_add = repository.add
+
+    async def add(entry: Any, created_at: Any, not_before_at: Any) -> None:
+        # A row the database refuses (text NOT NULL), found only when the batch is written.
+        broken = replace(entry, text=None) if entry.reply_to_id == "bad" else entry
+        await real_add(broken, created_at, not_before_at)
+
+    monkeypatch.setattr(repository, "add", add)
+    replies = await _two_good_and_a_bad(app)
+    assert "bad" not in replies
+    assert "工单号" in replies["ok1"] and "工单号" in replies["ok2"]
+    assert "storing the answer to message bad failed" in caplog.text
 
 
 async def test_a_cancelled_sender_does_not_stall_the_others(app: AppHarness) -> None:

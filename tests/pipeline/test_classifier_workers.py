@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import nlp
-from bot.classifying import ProcessClassifier
+from bot.classifying import ClassificationFailed, InlineClassifier, ProcessClassifier
 from config.settings import Settings
 from tests.conftest import started_app
+from tests.fakes import AppHarness
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 TEXTS = [
@@ -69,3 +70,32 @@ async def test_the_pipeline_files_tickets_with_a_classifier_worker(
         replies = await chat.say("5幢1单元楼道灯坏了好几天了，晚上黑漆漆的")
         assert "工单号 1001" in replies[0].text
         assert await chat.say("早上好") == []
+
+
+async def test_a_text_the_classifier_chokes_on_fails_alone(workers: ProcessClassifier) -> None:
+    choking = workers.submit(None)  # type: ignore[arg-type]  # raises inside the worker
+    fine = workers.submit(TEXTS[0])
+    assert isinstance(choking, asyncio.Future) and isinstance(fine, asyncio.Future)
+    assert await fine == nlp.classify(TEXTS[0])
+    with pytest.raises(ClassificationFailed, match="TypeError"):
+        await choking
+    assert isinstance(workers.submit(TEXTS[1]), asyncio.Future)  # the workers are still used
+
+
+class OneFails(InlineClassifier):
+    """Answers with futures, as the workers do; the lamp report's classification fails."""
+
+    def submit(self, text: str) -> asyncio.Future[nlp.Classification]:
+        future: asyncio.Future[nlp.Classification] = asyncio.get_running_loop().create_future()
+        if "路灯" in text:
+            future.set_exception(ClassificationFailed("ValueError: boom"))
+        else:
+            future.set_result(nlp.classify(text))
+        return future
+
+
+async def test_a_failed_classification_costs_only_its_own_ticket(app: AppHarness) -> None:
+    app.app.pipeline._classifier = OneFails()  # type: ignore[attr-defined]
+    assert await app.say("3栋门口的路灯坏了") == []  # handled as chat, with an error logged
+    opened = await app.say("5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", user="p-res2")
+    assert "工单号 1001" in opened[0].text

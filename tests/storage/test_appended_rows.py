@@ -74,3 +74,14 @@ async def test_a_failed_savepoint_drops_only_its_own_rows(database: Database) ->
 async def test_outside_a_transaction_rows_are_written_at_once(database: Database) -> None:
     await database.append(inbox, [inbox_row("m1")])
     assert await _ids(database) == ["m1"]
+
+
+async def test_rows_with_different_columns_keep_every_value(database: Database) -> None:
+    async with database.transaction():
+        await database.append(inbox, [inbox_row("m1")])
+        await database.append(inbox, [{**inbox_row("m2"), "id": 50}])  # one more column
+        await database.append(inbox, [inbox_row("m3")])
+    async with database.reading() as connection:
+        rows = await connection.execute(select(inbox.c.id, inbox.c.message_id))
+        ids = {row.message_id: row.id for row in rows}
+    assert ids["m2"] == 50 and set(ids) == {"m1", "m2", "m3"}
