@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import Future as ConcurrentFuture
 from concurrent.futures import ProcessPoolExecutor
@@ -64,6 +65,13 @@ class InlineClassifier:
         return None
 
 
+def _worker_started() -> None:
+    """Runs once in each worker: load the model, and leave Ctrl-C to the main process (which
+    stops the workers itself; a worker interrupted mid-batch would only log a traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    nlp.warm_up()
+
+
 class ClassificationFailed(Exception):
     """Classifying one text raised; the worker's error, as text."""
 
@@ -100,7 +108,7 @@ class ProcessClassifier:
         self._pool = ProcessPoolExecutor(
             self._workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=nlp.warm_up,
+            initializer=_worker_started,
         )
         loop = asyncio.get_running_loop()
         # Start every worker now (each loads jieba and the model), not on the first message.
