@@ -131,6 +131,14 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
+# Every pattern of every rule in one alternation: most messages match none of them, and one
+# search says so at once (a text that matches no alternative anywhere matches no pattern).
+_ANY_RULE = re.compile(
+    "|".join(f"(?:{pattern.pattern})" for rule in _RULES for pattern in rule.patterns),
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Urgency:
     """Why a message is urgent: the kinds of emergency found and the words that showed them."""
@@ -155,7 +163,7 @@ def _first_unnegated(text: str, rule: _Rule) -> str | None:
 
 def detect_urgency(text: str) -> Urgency | None:
     """Return the emergencies `text` (normalised) reports, or None when it reports none."""
-    if _NOTICE_CONTEXT.search(text):
+    if _NOTICE_CONTEXT.search(text) or not _ANY_RULE.search(text):
         return None
     kinds: list[str] = []
     evidence: list[str] = []
