@@ -137,9 +137,10 @@ class ProcessClassifier:
             batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
             try:
                 work = self._pool.submit(classify_batch, [text for text, _ in batch])
-            except RuntimeError:  # the pool is shut down or broken
-                self._answer_inline(batch)
-                continue
+            except RuntimeError:  # the pool broke (BrokenProcessPool) or was shut down
+                logger.exception("a classifier worker died; classifying on the event loop")
+                self._fall_back(batch)
+                return
             self._in_flight += 1
             # The pool calls back on its own thread: hop to the loop before touching futures.
             work.add_done_callback(
@@ -157,8 +158,8 @@ class ProcessClassifier:
         except BrokenProcessPool:
             if not self._broken:
                 logger.exception("a classifier worker died; classifying on the event loop")
-                self._break()
-            self._answer_inline(batch)
+            self._fall_back(batch)
+            return
         except Exception:  # the batch did not make the trip (e.g. pickling): only this batch
             logger.exception("a classifier batch failed; classifying it on the event loop")
             self._answer_inline(batch)
@@ -171,11 +172,14 @@ class ProcessClassifier:
                     future.set_exception(ClassificationFailed(result))
                 else:
                     future.set_result(result)
-        if self._broken:
-            waiting, self._waiting = self._waiting, []
-            self._answer_inline(waiting)
-        else:
-            self._dispatch()
+        self._dispatch()
+
+    def _fall_back(self, batch: list[tuple[str, asyncio.Future[Classification]]]) -> None:
+        """The pool is unusable: answer this batch and every waiting text on the event loop."""
+        if not self._broken:
+            self._break()
+        waiting, self._waiting = self._waiting, []
+        self._answer_inline(batch + waiting)
 
     def _break(self) -> None:
         """Stop using the pool for good: shut it down, and load the model here meanwhile."""

@@ -108,8 +108,8 @@ class Database:
         `transaction`, `reading`): a batch of messages writes its history, due actions and
         outbox rows in one statement per table instead of one per row.
         """
-        pending = _appended.get()
-        if pending is None or _current.get() is None:
+        pending = _appended.get()  # set exactly while a transaction is open
+        if pending is None:
             async with self.transaction() as connection:
                 await connection.execute(insert(table), list(rows))
             return

@@ -214,10 +214,9 @@ class TelegramAdapter:
             try:
                 await application.initialize()
             except InvalidToken:
-                # PTB's message for this error quotes the token: log our own words only.
-                logger.error("telegram: the Bot API rejected TELEGRAM_BOT_TOKEN")  # noqa: TRY400
+                down = _token_rejected()
                 await application.bot.shutdown()  # before the sink, which may take a while
-                await sink(PlatformDown(Platform.TELEGRAM, "the bot token was rejected"))
+                await sink(down)
                 return False
             except NetworkError as error:
                 logger.warning(
@@ -271,11 +270,9 @@ class TelegramAdapter:
                     )
                 except InvalidToken:
                     # Revoked while running: the same alert as a token rejected at start-up.
-                    logger.error("telegram: the Bot API rejected TELEGRAM_BOT_TOKEN")  # noqa: TRY400
+                    down = _token_rejected()
                     if self._sink is not None:
-                        await self._sink(
-                            PlatformDown(Platform.TELEGRAM, "the bot token was rejected")
-                        )
+                        await self._sink(down)
                     return
                 except RetryAfter as error:
                     await asyncio.sleep(_seconds(error.retry_after))
@@ -454,6 +451,13 @@ def _file_base(api_base: str) -> str:
     if api_base.endswith("/bot"):
         return api_base[: -len("bot")] + "file/bot"
     return api_base + "/file/bot"
+
+
+def _token_rejected() -> PlatformDown:
+    """Log a rejected token and return the alert for the sink. PTB's message for this error
+    quotes the token, so only our own words are logged."""
+    logger.error("telegram: the Bot API rejected TELEGRAM_BOT_TOKEN")
+    return PlatformDown(Platform.TELEGRAM, "the bot token was rejected")
 
 
 def _seconds(value: float | timedelta) -> float:
