@@ -16,11 +16,13 @@ from handlers.texts.ticket_ratings import RATING_NAMES
 
 def ticket_line(ticket: Ticket, timezone: ZoneInfo) -> str:
     """One line of a ticket list."""
-    where = f" {ticket.location}" if ticket.location else ""
     urgent = "🚨" if ticket.urgent else ""
     summary = ticket.text if len(ticket.text) <= 18 else ticket.text[:18] + "…"
+    # The place only when the summary does not already say it ("3栋 3栋门口的路灯…").
+    if ticket.location and ticket.location not in summary:
+        summary = f"{ticket.location} {summary}"
     return (
-        f"{urgent}{ticket.number}【{TYPE_NAMES[ticket.request_type]}】{where} {summary}"
+        f"{urgent}{ticket.number}【{TYPE_NAMES[ticket.request_type]}】{summary}"
         f"（{STATE_NAMES[ticket.state]}，{local_time(ticket.created_at, timezone)}）"
     )
 

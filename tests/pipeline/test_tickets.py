@@ -30,6 +30,14 @@ async def test_same_message_id_again_gets_nothing(app: AppHarness) -> None:
     assert "待办工单 1 件" in listed[0].text
 
 
+async def test_the_list_names_the_place_once(app: AppHarness) -> None:
+    await app.say("3栋门口的路灯坏了，晚上黑乎乎的")
+    await app.say("电梯按钮失灵了，按了半天没反应，老人上下楼太难了，是3栋的", user="p-res2")
+    listed = (await app.say("/工单", user="p-sec", chat=None))[0].text
+    assert "】3栋门口的路灯坏了" in listed  # the text already says 3栋
+    assert "】3栋 电梯按钮失灵了" in listed  # the summary is cut before it does
+
+
 async def test_greetings_and_thanks_get_no_answer(app: AppHarness) -> None:
     assert await app.say("早上好") == []
     assert await app.say("谢谢大家") == []
