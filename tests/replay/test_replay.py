@@ -43,6 +43,23 @@ def test_spine_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert "工作人员" in str(by_input["m6"][0]["text"])
 
 
+def test_a_low_confidence_report_is_asked_about_not_filed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _replay(SCENARIOS / "confirm.jsonl", capsys)
+    assert code == 0
+    said = {line["reply_to"]: str(line["text"]) for line in out}
+    question = "需要登记为【小区报事】吗？回复 1 确认，回复 2 改为其他类型"
+    # "1" files it as guessed.
+    assert question in said["a1"] and "【小区报事】问题，工单号 1001" in said["a2"]
+    # "2" offers the types; the choice files it as chosen.
+    assert question in said["b1"] and "1 公共维修" in said["b2"]
+    assert "【公共维修】问题，工单号 1002" in said["b3"]
+    # An answer after the question timed out (30 minutes) files nothing.
+    assert question in said["c1"] and "c2" not in said
+    assert len(out) == 6
+
+
 def test_restart_keeps_the_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = tmp_path / "restart.jsonl"
     lines = [
