@@ -1,11 +1,25 @@
-"""aiosqlite for SQLAlchemy, with one trip to aiosqlite's thread per statement.
+"""aiosqlite for SQLAlchemy: one trip to aiosqlite's thread per statement, and none at all
+for statements inside a write transaction.
 
 SQLAlchemy's aiosqlite adapter makes three or four trips to aiosqlite's worker thread for every
 statement: open a cursor, execute, fetch the rows, close the cursor. Each trip costs the event
 loop a future, a queue hand-off and a wake-up (about 20 µs of CPU and more of waiting). This
-adapter does the four steps in one function run on that same thread, as aiosqlite's own
-`execute_fetchall` does. Everything else (the dialect, transactions, pooling, error types) is
-SQLAlchemy's aiosqlite support unchanged; `Database` passes this module to the engine.
+adapter does the four steps in one function (`_run`), as aiosqlite's own `execute_fetchall`
+does, and runs it:
+
+- on aiosqlite's thread when the connection is not inside a transaction: `BEGIN IMMEDIATE`
+  (which may wait up to busy_timeout for another writer's lock), and autocommit reads (which
+  may be long scans for digests);
+- right on the event loop when the connection is inside a transaction. That transaction began
+  IMMEDIATE, so it already holds SQLite's write lock, and in WAL mode nothing else can make its
+  statements wait: they touch the page cache and return in microseconds, less than a trip to
+  the thread costs. What can wait stays on the thread: COMMIT (the fsync, and any checkpoint)
+  and ROLLBACK go through aiosqlite's own `commit`/`rollback`.
+
+The connection is used by one of the two threads at a time: SQLAlchemy awaits every operation
+on a connection before starting the next, so `check_same_thread` is turned off (`connect`).
+Everything else (the dialect, transactions, pooling, error types) is SQLAlchemy's aiosqlite
+support unchanged; `Database` passes this module to the engine.
 """
 
 from __future__ import annotations
@@ -28,7 +42,7 @@ _Outcome = tuple[Any, list[Any] | None, int, int]
 
 
 def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """Run one statement to completion on aiosqlite's thread (the one that owns `raw`)."""
+    """Run one statement to completion (on aiosqlite's thread, or inline: see the module)."""
     cursor = raw.cursor()
     try:
         if many:
@@ -44,8 +58,15 @@ def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -
         cursor.close()
 
 
+async def _inline(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """`_run` on the event loop, as a coroutine: SQLAlchemy's async layer requires every
+    statement to await something, and awaiting this costs a greenlet switch, not a trip."""
+    return _run(raw, operation, parameters, many)
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    """A buffered cursor whose execute and executemany each make one trip to the thread."""
+    """A buffered cursor whose execute and executemany each make at most one trip to the
+    thread: none inside a write transaction."""
 
     __slots__ = ()
 
@@ -57,10 +78,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _complete(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = self._connection
+        raw: sqlite3.Connection = connection._conn
         try:
-            outcome: _Outcome = self.await_(
-                connection._execute(_run, connection._conn, operation, parameters, many)
-            )
+            if raw.in_transaction:
+                outcome: _Outcome = self.await_(_inline(raw, operation, parameters, many))
+            else:
+                outcome = self.await_(connection._execute(_run, raw, operation, parameters, many))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         description, rows, lastrowid, rowcount = outcome
@@ -91,6 +114,9 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         kw.pop("async_fallback", None)
         creator = kw.pop("async_creator_fn", None)
+        # Statements in a transaction run on the event loop's thread, the rest on aiosqlite's
+        # (see the module docstring); SQLAlchemy never uses a connection from both at once.
+        kw["check_same_thread"] = False
         connection = creator(*arg, **kw) if creator else aiosqlite.connect(*arg, **kw)
         thread = connection if isinstance(connection, Thread) else connection._thread
         thread.daemon = True  # as SQLAlchemy does: never keep the process alive

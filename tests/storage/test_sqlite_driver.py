@@ -1,4 +1,5 @@
-"""The aiosqlite adapter: same results as SQLAlchemy's, one trip to the thread per statement."""
+"""The aiosqlite adapter: same results as SQLAlchemy's, one trip to the thread per statement
+outside a transaction and none inside one."""
 
 from __future__ import annotations
 
@@ -28,10 +29,11 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-async def test_each_statement_is_one_trip_with_its_rows_and_counts(
+async def test_statements_in_a_transaction_run_inline_with_their_rows_and_counts(
     database: Database, trips: list[str]
 ) -> None:
     async with database.transaction() as connection:
+        assert "_run" in trips  # BEGIN IMMEDIATE, which may wait for the lock, on the thread
         trips.clear()
         inserted = await connection.execute(insert(inbox).values(inbox_row("m1")))
         assert inserted.inserted_primary_key == (1,)
@@ -43,7 +45,36 @@ async def test_each_statement_is_one_trip_with_its_rows_and_counts(
         assert changed.rowcount == 2
         rows = (await connection.execute(select(inbox.c.message_id).order_by(inbox.c.id))).all()
         assert [row.message_id for row in rows] == ["m1", "m2", "m3"]
-        assert trips == ["_run"] * 4
+        assert trips == []
+    assert "commit" in trips  # the fsync, on the thread
+
+
+async def test_reads_outside_a_transaction_are_one_trip_each(
+    database: Database, trips: list[str]
+) -> None:
+    async with database.transaction() as connection:
+        await connection.execute(insert(inbox), [inbox_row("m1"), inbox_row("m2")])
+    async with database.reading() as connection:
+        trips.clear()
+        rows = (await connection.execute(select(inbox.c.message_id).order_by(inbox.c.id))).all()
+        count = (await connection.execute(text("SELECT count(*) FROM inbox"))).scalar()
+    assert [row.message_id for row in rows] == ["m1", "m2"] and count == 2
+    assert trips[:2] == ["_run", "_run"]  # (then the pool resets the connection)
+
+
+async def test_a_failing_statement_inline_rolls_back_the_whole_transaction(
+    database: Database,
+) -> None:
+    async def insert_twice() -> None:
+        async with database.transaction() as connection:
+            await connection.execute(insert(inbox).values(inbox_row("m1")))
+            await connection.execute(insert(inbox).values(inbox_row("m1")))
+
+    with pytest.raises(IntegrityError):
+        await insert_twice()
+    async with database.reading() as connection:
+        count = (await connection.execute(text("SELECT count(*) FROM inbox"))).scalar()
+    assert count == 0
 
 
 async def test_database_errors_keep_their_sqlalchemy_types(database: Database) -> None:
