@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from bot.domain.ticket_models import DuplicateCandidate
 from bot.domain.tickets import ACTIVE_STATES, Ticket, TicketEvent, TicketSource, TicketState
@@ -34,6 +34,20 @@ _INSERT_TICKET = (
 )
 _UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_id"))
 _TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_REPORTED_BY = (
+    select(tickets.c.id)
+    .where(
+        or_(
+            tickets.c.id == bindparam("ticket_id"),
+            and_(
+                tickets.c.merged_into == bindparam("ticket_id"),
+                tickets.c.state == TicketState.MERGED.value,
+            ),
+        ),
+        tickets.c.reporter_id == bindparam("reporter_id"),
+    )
+    .limit(1)
+)
 _DUPLICATE_CANDIDATES = (
     select(tickets.c.id, tickets.c.text, tickets.c.location, tickets.c.urgent)
     .where(
@@ -177,6 +191,10 @@ class SqlTicketRepository(SqlTicketFollowups, SqlTicketDue, SqlRateCounts):
             )
             await self._db.append(ticket_events, [_event_values(ticket.id, event)])
 
+    async def record(self, ticket_id: int, event: TicketEvent) -> None:
+        """Append an event to the ticket's history (written with the transaction's rows)."""
+        await self._db.append(ticket_events, [_event_values(ticket_id, event)])
+
     async def list_active(
         self, nodes: frozenset[str] | None, reporter_id: str | None
     ) -> list[Ticket]:
@@ -224,6 +242,12 @@ class SqlTicketRepository(SqlTicketFollowups, SqlTicketDue, SqlRateCounts):
         async with self._db.reading(touches=(tickets,)) as connection:
             rows = (await connection.execute(query.order_by(tickets.c.id))).all()
         return [_row_to_ticket(row) for row in rows]
+
+    async def reported_by(self, ticket_id: int, reporter_id: str) -> bool:
+        """Whether this person reported the ticket or one merged into it."""
+        parameters = {"ticket_id": ticket_id, "reporter_id": reporter_id}
+        async with self._db.reading(touches=(tickets,)) as connection:
+            return (await connection.execute(_REPORTED_BY, parameters)).first() is not None
 
     async def list_opened(self, since: datetime, nodes: frozenset[str] | None) -> list[Ticket]:
         """Every ticket opened since `since` (optionally at these nodes), by number."""

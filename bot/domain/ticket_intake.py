@@ -34,12 +34,10 @@ class TicketIntake:
         policy: TicketPolicy,
         notifier: TicketNotifier,
         clock: Clock,
-        parties: TicketParties,
         deadlines: DeadlineKeeper,
     ) -> None:
         self._tickets, self._directory, self._policy = tickets, directory, policy
-        self._notifier, self._clock = notifier, clock
-        self._parties, self._deadlines = parties, deadlines
+        self._notifier, self._clock, self._deadlines = notifier, clock, deadlines
 
     async def open(
         self, draft: RequestDraft, reporter: Person, node: str, source: TicketSource
@@ -125,7 +123,7 @@ class TicketIntake:
         source: TicketSource,
     ) -> OpenedTicket:
         """Keep the duplicate as a merged ticket: its reporter follows the original."""
-        if reporter.id in {p.id for p in await self._parties.of(original)}:
+        if await self._tickets.reported_by(original.id, reporter.id):
             return OpenedTicket(original, (), joined=original, already_reported=True)
         now = self._clock.now()
         deadlines = self._policy.deadlines_for(draft.request_type, urgent=draft.urgent)
@@ -145,8 +143,8 @@ class TicketIntake:
                 to_state=TicketState.MERGED,
             ),
         )
-        await self._tickets.save(
-            original, TicketEvent(kind="joined", actor_id=reporter.id, at=now, note=draft.text)
+        await self._tickets.record(
+            original.id, TicketEvent(kind="joined", actor_id=reporter.id, at=now, note=draft.text)
         )
         return OpenedTicket(merged, (), joined=original)
 

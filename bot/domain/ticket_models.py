@@ -159,6 +159,10 @@ class TicketRepository(Protocol):
         """Store the ticket's new fields and append `event` to its history."""
         ...
 
+    async def record(self, ticket_id: int, event: TicketEvent) -> None:
+        """Append `event` to the ticket's history without changing the ticket."""
+        ...
+
     async def list_active(
         self, nodes: frozenset[str] | None, reporter_id: str | None
     ) -> list[Ticket]:
@@ -173,6 +177,10 @@ class TicketRepository(Protocol):
 
     async def merged_into(self, ticket_id: int) -> list[Ticket]:
         """Tickets merged into this one (their reporters follow it)."""
+        ...
+
+    async def reported_by(self, ticket_id: int, reporter_id: str) -> bool:
+        """Whether this person reported the ticket or one merged into it."""
         ...
 
     async def history(self, ticket_id: int) -> list[TicketEvent]:

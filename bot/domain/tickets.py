@@ -92,9 +92,7 @@ class TicketService:
             tickets, directory, policy, notifier, clock, parties, transactions
         )
         self._access = TicketAccess(tickets, directory)
-        self._intake = TicketIntake(
-            tickets, directory, policy, notifier, clock, parties, self._deadlines
-        )
+        self._intake = TicketIntake(tickets, directory, policy, notifier, clock, self._deadlines)
         self._followups = TicketFollowups(
             tickets, policy, notifier, clock, parties, self._deadlines
         )

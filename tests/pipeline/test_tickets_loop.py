@@ -116,6 +116,11 @@ async def test_duplicate_joins_and_follower_gets_updates_and_followup(app: AppHa
     assert joined[0].text.startswith("已有邻居反映同一问题（工单 1001），已为您加关注")
     again = await app.say(REPAIR + "！", user="p-res1")
     assert "已在处理中（工单 1001）" in again[0].text
+    # The follower, too, is told so instead of being added twice.
+    follower_again = await app.say(SAME_REPAIR + "！！", user="p-res2", chat="g-ty51")
+    assert "已在处理中（工单 1001）" in follower_again[0].text
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert detail.count("加关注（同一问题）") == 1
     listed = (await app.say("/工单", user="p-sec", chat=None))[0].text
     assert "待办工单 1 件" in listed
     accepted = await app.say("/受理 1001", user="p-grid", chat=None)
