@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import pickle
 import signal
+import socket
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future as ConcurrentFuture
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from functools import partial
+from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
 from typing import Protocol
 
 import nlp
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 # in the worker's queue while the first is classified, so the worker never idles in a burst.
 BATCH = 64
 BATCHES_PER_WORKER = 2
+# Seconds a stopping worker gets to answer what it holds, and then to exit.
+STOP_TIMEOUT = 10.0
+# Bytes of the length in front of each message on a worker's socket.
+_HEADER = 4
 
 
 class Classifier(Protocol):
@@ -88,42 +93,86 @@ def classify_batch(texts: list[str]) -> list[Classification | str]:
     return results
 
 
+_Batch = list[tuple[str, asyncio.Future[Classification]]]
+
+
+def _frame(payload: object) -> bytes:
+    """A pickled message with its length in front (the pipe to a worker is a byte stream)."""
+    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(body).to_bytes(_HEADER, "big") + body
+
+
+def _serve(connection: socket.socket) -> None:
+    """A worker process: classify each batch that arrives and send the answers back, in order,
+    until the main process closes its end."""
+    _worker_started()
+    with connection, connection.makefile("rb") as incoming:
+        while len(header := incoming.read(_HEADER)) == _HEADER:
+            texts = pickle.loads(incoming.read(int.from_bytes(header, "big")))
+            connection.sendall(_frame(classify_batch(texts)))
+
+
+@dataclass(eq=False)
+class _Worker:
+    """One worker process, the main process's end of its socket, and the batches it holds."""
+
+    process: BaseProcess
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    in_flight: deque[_Batch] = field(default_factory=deque)
+    listening: asyncio.Task[None] | None = None
+
+
 class ProcessClassifier:
-    """Classifies in worker processes, in batches of whatever queued up meanwhile."""
+    """Classifies in worker processes, in batches of whatever queued up meanwhile.
+
+    Each worker is a spawned process joined to the event loop by a socket: the loop writes a
+    batch and reads the answers itself. (A ProcessPoolExecutor would add two threads of its own
+    in this process, which pickle, unpickle and wake the loop, and contend with it for the
+    GIL on every batch.)
+    """
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
             raise ValueError("ProcessClassifier needs at least one worker")
-        self._workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._waiting: list[tuple[str, asyncio.Future[Classification]]] = []
-        self._in_flight = 0
+        self._size = workers
+        self._workers: list[_Worker] = []
+        self._waiting: _Batch = []
         self._inline = InlineClassifier()
         self._broken = False
+        self._stopping = False
         self._warming: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
-        # "spawn", not fork: a forked copy of a process with running threads (aiosqlite's,
-        # the adapters') can deadlock on a lock some thread held at the moment of the fork.
-        self._pool = ProcessPoolExecutor(
-            self._workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_started,
-        )
-        loop = asyncio.get_running_loop()
-        # Start every worker now (each loads jieba and the model), not on the first message.
-        warmed = [
-            loop.run_in_executor(self._pool, classify_batch, [""]) for _ in range(self._workers)
-        ]
         try:
-            await asyncio.gather(*warmed)
+            for _ in range(self._size):
+                self._workers.append(await self._spawn())
+            # Every worker loads jieba and the model now, not on the first message.
+            warmed = [self._send(worker, [""]) for worker in self._workers]
+            await asyncio.gather(*(future for batch in warmed for _, future in batch))
         except Exception:
             logger.exception("classifier workers did not start; classifying on the event loop")
             self._break()
             await self._inline.start()
 
+    async def _spawn(self) -> _Worker:
+        # "spawn", not fork: a forked copy of a process with running threads (aiosqlite's,
+        # the adapters') can deadlock on a lock some thread held at the moment of the fork.
+        ours, theirs = socket.socketpair()
+        process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(theirs,), name="linli-classifier", daemon=True
+        )
+        try:
+            process.start()
+        finally:
+            theirs.close()  # the worker has its own copy; ours would hide its end-of-file
+        reader, writer = await asyncio.open_connection(sock=ours)
+        worker = _Worker(process, reader, writer)
+        worker.listening = asyncio.create_task(self._listen(worker))
+        return worker
+
     def submit(self, text: str) -> Classification | asyncio.Future[Classification]:
-        if self._broken or self._pool is None:
+        if self._broken or not self._workers:
             return self._inline.submit(text)
         future: asyncio.Future[Classification] = asyncio.get_running_loop().create_future()
         self._waiting.append((text, future))
@@ -131,66 +180,81 @@ class ProcessClassifier:
         return future
 
     def _dispatch(self) -> None:
-        limit = self._workers * BATCHES_PER_WORKER
-        loop = asyncio.get_running_loop()
-        while self._waiting and self._in_flight < limit and self._pool is not None:
-            batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
-            try:
-                work = self._pool.submit(classify_batch, [text for text, _ in batch])
-            except RuntimeError:  # the pool broke (BrokenProcessPool) or was shut down
-                logger.exception("a classifier worker died; classifying on the event loop")
-                self._fall_back(batch)
+        """Hand waiting texts to the least busy workers, up to BATCHES_PER_WORKER each."""
+        while self._waiting and not self._broken:
+            worker = min(self._workers, key=lambda w: len(w.in_flight))
+            if len(worker.in_flight) >= BATCHES_PER_WORKER:
                 return
-            self._in_flight += 1
-            # The pool calls back on its own thread: hop to the loop before touching futures.
-            work.add_done_callback(
-                partial(loop.call_soon_threadsafe, self._finished, batch)  # type: ignore[arg-type]
-            )
+            texts, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            self._send(worker, [text for text, _ in texts], texts)
 
-    def _finished(
-        self,
-        batch: list[tuple[str, asyncio.Future[Classification]]],
-        work: ConcurrentFuture[list[Classification | str]],
-    ) -> None:
-        self._in_flight -= 1
+    def _send(self, worker: _Worker, texts: list[str], batch: _Batch | None = None) -> _Batch:
+        """Write one batch to a worker (the loop buffers it: this never blocks)."""
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = [(text, loop.create_future()) for text in texts]
         try:
-            results = work.result()
-        except BrokenProcessPool:
-            if not self._broken:
-                logger.exception("a classifier worker died; classifying on the event loop")
-            self._fall_back(batch)
-            return
-        except Exception:  # the batch did not make the trip (e.g. pickling): only this batch
-            logger.exception("a classifier batch failed; classifying it on the event loop")
+            frame = _frame(texts)
+        except Exception:  # a text that cannot make the trip: answer its batch here
+            logger.exception("a classifier batch could not be sent; classifying it here")
             self._answer_inline(batch)
-        else:
-            for (text, future), result in zip(batch, results, strict=True):
-                if future.done():
-                    continue
-                if isinstance(result, str):
-                    logger.error("classifying %.40r failed in a worker: %s", text, result)
-                    future.set_exception(ClassificationFailed(result))
-                else:
-                    future.set_result(result)
-        self._dispatch()
+            return batch
+        worker.in_flight.append(batch)
+        worker.writer.write(frame)
+        return batch
 
-    def _fall_back(self, batch: list[tuple[str, asyncio.Future[Classification]]]) -> None:
-        """The pool is unusable: answer this batch and every waiting text on the event loop."""
+    async def _listen(self, worker: _Worker) -> None:
+        """Read a worker's answers, batch by batch, in the order the batches were sent."""
+        try:
+            while True:
+                header = await worker.reader.readexactly(_HEADER)
+                body = await worker.reader.readexactly(int.from_bytes(header, "big"))
+                # Delivered before it leaves in_flight: if this raises, _fall_back answers the
+                # batch's remaining texts.
+                self._deliver(worker.in_flight[0], pickle.loads(body))
+                worker.in_flight.popleft()
+                self._dispatch()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if not self._stopping and not self._broken:
+                logger.error(  # noqa: TRY400 (the traceback would only show the socket)
+                    "a classifier worker died (exit code %s); classifying on the event loop",
+                    await asyncio.to_thread(_exit_code, worker.process),
+                )
+        except Exception:  # an answer that makes no sense: stop trusting the workers
+            logger.exception("a classifier worker's answer was unreadable; classifying here")
+        self._fall_back()
+
+    @staticmethod
+    def _deliver(batch: _Batch, results: list[Classification | str]) -> None:
+        for (text, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, str):
+                logger.error("classifying %.40r failed in a worker: %s", text, result)
+                future.set_exception(ClassificationFailed(result))
+            else:
+                future.set_result(result)
+
+    def _fall_back(self) -> None:
+        """The workers are unusable: answer every text they held or waited for, here."""
         if not self._broken:
             self._break()
+        held = [pair for worker in self._workers for batch in worker.in_flight for pair in batch]
+        for worker in self._workers:
+            worker.in_flight.clear()
         waiting, self._waiting = self._waiting, []
-        self._answer_inline(batch + waiting)
+        self._answer_inline(held + waiting)
 
     def _break(self) -> None:
-        """Stop using the pool for good: shut it down, and load the model here meanwhile."""
+        """Stop using the workers for good, and load the model here meanwhile."""
         self._broken = True
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for worker in self._workers:
+            worker.writer.close()  # a live worker reads end-of-file and exits
         # The first classification on the event loop would otherwise load jieba there.
-        self._warming = asyncio.ensure_future(asyncio.to_thread(nlp.warm_up))
+        if not self._stopping:
+            self._warming = asyncio.ensure_future(asyncio.to_thread(nlp.warm_up))
 
-    def _answer_inline(self, batch: list[tuple[str, asyncio.Future[Classification]]]) -> None:
+    def _answer_inline(self, batch: _Batch) -> None:
         for text, future in batch:
             if not future.done():
                 try:
@@ -199,17 +263,38 @@ class ProcessClassifier:
                     future.set_exception(error)
 
     async def stop(self) -> None:
-        pool, self._pool = self._pool, None
+        """Answer what waits here; let the workers answer what they hold; then end them."""
         waiting, self._waiting = self._waiting, []
         self._answer_inline(waiting)
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=False)
+        held = [future for w in self._workers for batch in w.in_flight for _, future in batch]
+        if held:
+            await asyncio.wait(held, timeout=STOP_TIMEOUT)
+        self._stopping = True
+        self._fall_back()  # anything a stuck worker still holds
+        for worker in self._workers:
+            if worker.listening is not None:
+                await worker.listening
+            await asyncio.to_thread(_end, worker.process)
+        self._workers = []
         if self._warming is not None:
             await self._warming
 
 
+def _exit_code(process: BaseProcess) -> int | None:
+    process.join(STOP_TIMEOUT)
+    return process.exitcode
+
+
+def _end(process: BaseProcess) -> None:
+    """Wait for a worker that was told to stop; kill it if it does not."""
+    process.join(STOP_TIMEOUT)
+    if process.is_alive():
+        process.kill()
+        process.join()
+
+
 def make_classifier(worker_processes: int) -> Classifier:
-    """Inline for 0 workers, else a process pool of that size."""
+    """Inline for 0 workers, else that many worker processes."""
     if worker_processes <= 0:
         return InlineClassifier()
     return ProcessClassifier(worker_processes)

@@ -54,8 +54,9 @@ async def test_a_burst_is_classified_in_the_worker_as_on_the_event_loop(
 async def test_a_dead_worker_leaves_classification_on_the_event_loop(
     workers: ProcessClassifier,
 ) -> None:
-    for pid in list(workers._pool._processes):  # type: ignore[union-attr]
-        os.kill(pid, signal.SIGKILL)
+    for worker in workers._workers:
+        assert worker.process.pid is not None
+        os.kill(worker.process.pid, signal.SIGKILL)
     answers = await _answers(workers, TEXTS)
     assert answers == [nlp.classify(text) for text in TEXTS]
     # From then on it answers at once, without a pool.
@@ -99,3 +100,28 @@ async def test_a_failed_classification_costs_only_its_own_ticket(app: AppHarness
     assert await app.say("3栋门口的路灯坏了") == []  # handled as chat, with an error logged
     opened = await app.say("5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", user="p-res2")
     assert "工单号 1001" in opened[0].text
+
+
+async def test_an_unreadable_answer_leaves_classification_on_the_event_loop(
+    workers: ProcessClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def garbled(_body: bytes) -> object:
+        raise ValueError("not a pickle")
+
+    monkeypatch.setattr("bot.classifying.pickle.loads", garbled)
+    assert await _answers(workers, TEXTS) == [nlp.classify(text) for text in TEXTS]
+    assert not isinstance(workers.submit(TEXTS[0]), asyncio.Future)
+
+
+async def test_stopping_still_answers_every_submitted_text() -> None:
+    classifier = ProcessClassifier(1)
+    await classifier.start()
+    texts = TEXTS * 40
+    submitted = [classifier.submit(text) for text in texts]
+    processes = [worker.process for worker in classifier._workers]
+    await classifier.stop()
+    assert all(isinstance(s, asyncio.Future) and s.done() for s in submitted)
+    assert [s.result() for s in submitted if isinstance(s, asyncio.Future)] == [
+        nlp.classify(text) for text in texts
+    ]
+    assert processes and not any(process.is_alive() for process in processes)
