@@ -181,3 +181,51 @@ def test_an_ambiguous_extra_line_teaches_both_labels_at_half_weight() -> None:
         for target, weight in zip(data.targets, data.weights, strict=True)
     )
     assert taught == [("complaint", 2.0), ("repair", 2.0), ("repair", 4.0)]
+
+
+def test_real_lines_target_copies_fold_into_the_same_scores(tmp_path: Path) -> None:
+    """The exported model scores a real message exactly as the fitted model with its
+    real-messages-only feature copies does, and a corpus-only fit has no copies at all."""
+    from nlp.corpus import Example
+    from nlp.training import (
+        TARGET_PREFIX,
+        _classifier,
+        _Data,
+        _data,
+        _extra_data,
+        _fit,
+        _with_target_copies,
+        build_vocabulary,
+        design_matrix,
+        feature_scales,
+        featurize,
+    )
+
+    corpus = _data(load_corpus(write_corpus(tmp_path)).examples, 1.0, progress=False)
+    real = [
+        Example("三栋的电梯又停了，一直没人来修", Label.REPAIR, None, False, "t"),
+        Example("谁家的狗天天半夜叫，吵得睡不着", Label.DISPUTE, Label.INCIDENT, False, "t"),
+        Example("大家早上好，今天降温了多穿点", Label.NONE, None, False, "t"),
+    ]
+    data = corpus + _extra_data(real, 4.0)
+    exported = _fit(data, 10.0, 7)
+    assert not any(name.startswith(TARGET_PREFIX) for name in exported.vocabulary)
+
+    features = _with_target_copies(data)
+    vocabulary = build_vocabulary(features)
+    assert any(name.startswith(TARGET_PREFIX) for name in vocabulary)
+    scales = feature_scales(features, vocabulary)
+    fitted = _classifier(10.0, 7).fit(
+        design_matrix(features, vocabulary, scales), data.targets, data.weights
+    )
+    assert list(fitted.classes_) == list(range(len(Label)))
+    for text in ("电梯停了没人修", "楼上的狗一直叫", "今天降温"):
+        probe = featurize([text], progress=False)
+        as_real = _with_target_copies(
+            _Data(probe, np.zeros(1, dtype=np.int64), np.ones(1), np.ones(1, dtype=bool))
+        )
+        expected = fitted.decision_function(design_matrix(as_real, vocabulary, scales))[0]
+        assert np.allclose(exported.score(probe[0]).logits, expected)
+
+    corpus_only = _fit(corpus, 10.0, 7)
+    assert not any(name.startswith(TARGET_PREFIX) for name in corpus_only.vocabulary)
