@@ -130,6 +130,15 @@ Index("ix_tickets_merged_into", tickets.c.merged_into)
 # Duplicate search and the rates read tickets of some nodes opened in a span of time.
 Index("ix_tickets_node_created", tickets.c.node, tickets.c.created_at)
 Index("ix_tickets_source", tickets.c.platform, tickets.c.chat_id, tickets.c.message_id)
+# 0008: every new request looks for an active ticket of its type at related nodes
+# (storage/tickets.py _DUPLICATE_CANDIDATES): visit only those rows.
+Index(
+    "ix_tickets_duplicates",
+    tickets.c.request_type,
+    tickets.c.node,
+    tickets.c.state,
+    tickets.c.created_at,
+)
 
 # Append-only history of a ticket: every transition with who, when and a note.
 ticket_events = Table(
