@@ -118,7 +118,8 @@ class Pipeline:
 
     def _prepare(self, event: IncomingMessage) -> _Pending:
         """Normalise, match a command, or classify: CPU work that needs no transaction."""
-        msg = replace(event, text=normalize(event.text))
+        text = normalize(event.text)
+        msg = event if text == event.text else replace(event, text=text)
         routed = self._routes.match_command(msg.text)
         classification = None
         if routed is None and msg.text and not msg.is_button:
