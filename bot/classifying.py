@@ -107,9 +107,12 @@ def _serve(connection: socket.socket) -> None:
     until the main process closes its end."""
     _worker_started()
     with connection, connection.makefile("rb") as incoming:
-        while len(header := incoming.read(_HEADER)) == _HEADER:
-            texts = pickle.loads(incoming.read(int.from_bytes(header, "big")))
-            connection.sendall(_frame(classify_batch(texts)))
+        try:
+            while len(header := incoming.read(_HEADER)) == _HEADER:
+                texts = pickle.loads(incoming.read(int.from_bytes(header, "big")))
+                connection.sendall(_frame(classify_batch(texts)))
+        except ConnectionError:  # the main process stopped listening: nothing to say
+            return
 
 
 @dataclass(eq=False)
@@ -163,10 +166,16 @@ class ProcessClassifier:
             target=_serve, args=(theirs,), name="linli-classifier", daemon=True
         )
         try:
-            process.start()
-        finally:
-            theirs.close()  # the worker has its own copy; ours would hide its end-of-file
-        reader, writer = await asyncio.open_connection(sock=ours)
+            try:
+                process.start()
+            finally:
+                theirs.close()  # the worker has its own copy; ours would hide its end-of-file
+            reader, writer = await asyncio.open_connection(sock=ours)
+        except BaseException:
+            ours.close()  # a started worker reads end-of-file and exits
+            if process.pid is not None:
+                await asyncio.to_thread(_end, process)
+            raise
         worker = _Worker(process, reader, writer)
         worker.listening = asyncio.create_task(self._listen(worker))
         return worker
@@ -209,6 +218,8 @@ class ProcessClassifier:
             while True:
                 header = await worker.reader.readexactly(_HEADER)
                 body = await worker.reader.readexactly(int.from_bytes(header, "big"))
+                if self._broken:  # what it held was answered here already (_fall_back)
+                    break
                 # Delivered before it leaves in_flight: if this raises, _fall_back answers the
                 # batch's remaining texts.
                 self._deliver(worker.in_flight[0], pickle.loads(body))
@@ -223,6 +234,7 @@ class ProcessClassifier:
         except Exception:  # an answer that makes no sense: stop trusting the workers
             logger.exception("a classifier worker's answer was unreadable; classifying here")
         self._fall_back()
+        await asyncio.to_thread(_end, worker.process)  # no zombie until stop()
 
     @staticmethod
     def _deliver(batch: _Batch, results: list[Classification | str]) -> None:
@@ -249,7 +261,9 @@ class ProcessClassifier:
         """Stop using the workers for good, and load the model here meanwhile."""
         self._broken = True
         for worker in self._workers:
-            worker.writer.close()  # a live worker reads end-of-file and exits
+            # Not close(): that would first wait to write what is buffered, to a worker that
+            # may be stuck. A live worker reads end-of-file and exits; _listen ends it.
+            worker.writer.transport.abort()
         # The first classification on the event loop would otherwise load jieba there.
         if not self._stopping:
             self._warming = asyncio.ensure_future(asyncio.to_thread(nlp.warm_up))
@@ -270,7 +284,7 @@ class ProcessClassifier:
         if held:
             await asyncio.wait(held, timeout=STOP_TIMEOUT)
         self._stopping = True
-        self._fall_back()  # anything a stuck worker still holds
+        self._fall_back()  # anything a stuck worker still holds; each _listen then ends
         for worker in self._workers:
             if worker.listening is not None:
                 await worker.listening

@@ -329,6 +329,7 @@ def train(
         "corpus_sha256": corpus_fingerprint(examples),
         "extra_examples": len(extra),
         "extra_weight": extra_weight if extra else 0.0,
+        "target_copy_weight": TARGET_COPY_WEIGHT if extra else 0.0,
         "extra_sha256": corpus_fingerprint(sorted_examples(extra)) if extra else "",
     }
     model = LinearModel(

@@ -11,10 +11,12 @@ does, and runs it:
   (which may wait up to busy_timeout for another writer's lock), and autocommit reads (which
   may be long scans for digests);
 - right on the event loop when the connection is inside a transaction. That transaction began
-  IMMEDIATE, so it already holds SQLite's write lock, and in WAL mode nothing else can make its
-  statements wait: they touch the page cache and return in microseconds, less than a trip to
-  the thread costs. What can wait stays on the thread: COMMIT (the fsync, and any checkpoint)
-  and ROLLBACK go through aiosqlite's own `commit`/`rollback`.
+  IMMEDIATE, so it already holds SQLite's write lock, and in WAL mode (`storage/db.py` sets it)
+  no other connection can make its statements wait: the short, indexed statements of handling
+  a message return in microseconds, less than a trip to the thread costs. What can wait stays
+  on the thread: COMMIT (the fsync, and any checkpoint) and ROLLBACK go through aiosqlite's own
+  `commit`/`rollback`. Long scans (digests, rates) are read before a write transaction opens,
+  in autocommit (`bot/domain/digests.py`), so they too run on the thread.
 
 The connection is used by one of the two threads at a time: SQLAlchemy awaits every operation
 on a connection before starting the next, so `check_same_thread` is turned off (`connect`).
@@ -78,8 +80,10 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _complete(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = self._connection
-        raw: sqlite3.Connection = connection._conn
         try:
+            # Inside the try: a connection aiosqlite has lost raises here, and
+            # _handle_exception turns that into the error SQLAlchemy treats as a disconnect.
+            raw: sqlite3.Connection = connection._conn
             if raw.in_transaction:
                 outcome: _Outcome = self.await_(_inline(raw, operation, parameters, many))
             else:
@@ -114,10 +118,13 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         kw.pop("async_fallback", None)
         creator = kw.pop("async_creator_fn", None)
-        # Statements in a transaction run on the event loop's thread, the rest on aiosqlite's
-        # (see the module docstring); SQLAlchemy never uses a connection from both at once.
-        kw["check_same_thread"] = False
-        connection = creator(*arg, **kw) if creator else aiosqlite.connect(*arg, **kw)
+        if creator is not None:  # whoever creates the connection opens it their way
+            connection = creator(*arg, **kw)
+        else:
+            # Statements in a transaction run on the event loop's thread, the rest on
+            # aiosqlite's (see the module docstring); SQLAlchemy never uses a connection from
+            # both at once.
+            connection = aiosqlite.connect(*arg, **(kw | {"check_same_thread": False}))
         thread = connection if isinstance(connection, Thread) else connection._thread
         thread.daemon = True  # as SQLAlchemy does: never keep the process alive
         return OneTripConnection(self, await_only(connection))

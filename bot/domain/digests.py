@@ -301,20 +301,25 @@ class DigestService:
         weekly = today.isoweekday() == self._times.weekly_review_weekday
         recipients = self.recipients()
         keys = [f"{kind}:{p.id}:{today.isoformat()}" for p, _ in recipients for kind in KINDS]
-        if not set(keys) - await self._ledger.claimed(keys):
+        claimed = await self._ledger.claimed(keys)
+        if not set(keys) - claimed:
             return  # the common case at every tick after the digest went out: one read
         for person, scope in recipients:
+            # The figures are read before the write transaction (their scans may be long;
+            # inside one they would hold the write lock); the claim decides who sends.
             key = f"digest:{person.id}:{today.isoformat()}"
-            async with self._unit_of_work.transaction():
-                if await self._ledger.claim(key, due_at, now, SendOutcome.SENT):
-                    release = self._quiet.release_at(now)
-                    await self._notifier.digest(person, await self._digest(scope, now), release)
-            if not weekly:
+            if key not in claimed:
+                digest = await self._digest(scope, now)
+                async with self._unit_of_work.transaction():
+                    if await self._ledger.claim(key, due_at, now, SendOutcome.SENT):
+                        release = self._quiet.release_at(now)
+                        await self._notifier.digest(person, digest, release)
+            key = f"weekly:{person.id}:{today.isoformat()}"
+            if not weekly or key in claimed:
                 continue
+            review = await self._weekly(scope, now)
             async with self._unit_of_work.transaction():
-                key = f"weekly:{person.id}:{today.isoformat()}"
                 if await self._ledger.claim(key, due_at, now, SendOutcome.SENT):
-                    review = await self._weekly(scope, now)
                     await self._notifier.weekly_review(person, review, self._quiet.release_at(now))
 
     async def next_due_at(self) -> datetime | None:

@@ -61,6 +61,11 @@ async def test_a_dead_worker_leaves_classification_on_the_event_loop(
     assert answers == [nlp.classify(text) for text in TEXTS]
     # From then on it answers at once, without a pool.
     assert not isinstance(workers.submit(TEXTS[0]), asyncio.Future)
+    # And the dead worker is reaped at once, not left a zombie until stop().
+    listening = workers._workers[0].listening
+    assert listening is not None
+    await asyncio.wait_for(listening, 10)
+    assert workers._workers[0].process.exitcode == -signal.SIGKILL
 
 
 async def test_the_pipeline_files_tickets_with_a_classifier_worker(
@@ -125,3 +130,18 @@ async def test_stopping_still_answers_every_submitted_text() -> None:
         nlp.classify(text) for text in texts
     ]
     assert processes and not any(process.is_alive() for process in processes)
+
+
+async def test_stopping_ends_a_stuck_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.classifying.STOP_TIMEOUT", 0.5)
+    classifier = ProcessClassifier(1)
+    await classifier.start()
+    process = classifier._workers[0].process
+    assert process.pid is not None
+    os.kill(process.pid, signal.SIGSTOP)  # wedged: reads nothing, answers nothing
+    texts = ["楼道灯坏了，" * 2000] * 150  # megabytes: far more than a socket buffers
+    submitted = [classifier.submit(text) for text in texts]
+    await asyncio.sleep(0.2)  # the loop tries to write, and keeps the rest buffered
+    await asyncio.wait_for(classifier.stop(), 30)
+    assert all(isinstance(s, asyncio.Future) and s.done() for s in submitted)
+    assert not process.is_alive()

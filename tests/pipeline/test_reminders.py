@@ -257,3 +257,23 @@ async def test_live_scheduler_fires_the_date_job_it_planned() -> None:
         assert "due:probe" not in scheduler.planned()  # nothing further was due
     finally:
         await scheduler.stop()
+
+
+async def test_morning_digests_read_their_figures_outside_the_write_transaction(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Digest scans may be long: they run in autocommit, not while holding the write lock."""
+    import storage.db
+    from bot.domain.digests import DigestService
+
+    inside: list[bool] = []
+    original = DigestService._digest
+
+    async def watched(self: DigestService, *args: object) -> object:
+        inside.append(storage.db._current.get() is not None)
+        return await original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DigestService, "_digest", watched)
+    sent = [m for m in await app.tick(_at(12, 2, 8, 0)) if m.text.startswith("【日报】")]
+    assert sent and inside and not any(inside)
+    assert [m for m in await app.tick(_at(12, 2, 9, 0)) if m.text.startswith("【日报】")] == []

@@ -8,7 +8,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage.db import Database
 from storage.schema import inbox
@@ -86,3 +86,14 @@ async def test_database_errors_keep_their_sqlalchemy_types(database: Database) -
     async with database.reading() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM inbox"))).scalar()
     assert count == 1
+
+
+async def test_a_lost_connection_is_a_disconnect_sqlalchemy_replaces(database: Database) -> None:
+    async with database.reading() as connection:
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.stop()  # aiosqlite lost its connection under SQLAlchemy
+        with pytest.raises(OperationalError):
+            await connection.execute(text("SELECT 1"))
+        assert connection.invalidated
+    async with database.reading() as connection:  # the pool hands out a fresh one
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1

@@ -13,6 +13,9 @@ from nlp.urgency import _LEADS, _RULES
 URGENT = [
     # A cooking cause does not calm a fire that is burning.
     "厨房着火了！原来是油锅着火了 火很大 快来人",
+    # 致电 is a phone call, not "caused"; a plea that starts 紧急情况请 is not a notice.
+    "我刚致电物业说我妈摔倒了",
+    "紧急情况请物业马上来，电梯困住人了",
     # 电梯困人
     "电梯困人了快来人",
     "3栋电梯把人困住了！！",
@@ -86,6 +89,7 @@ URGENT = [
 ]
 
 NOT_URGENT = [
+    "厨房煤气味很重，我已经关了 阀门也关了 窗也开了",
     "万一着火怎么办，楼道里全是杂物",
     "着火的话往哪跑？",
     "电梯没有困人，就是有点响",
