@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from itertools import groupby
@@ -30,6 +31,9 @@ _appended: contextvars.ContextVar[dict[Table, list[Mapping[str, object]]] | None
 )
 
 
+logger = logging.getLogger(__name__)
+
+
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     """WAL for concurrent readers, FULL sync so a commit survives power loss, BEGIN IMMEDIATE."""
 
@@ -39,6 +43,14 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        (mode,) = cursor.fetchone()
+        if mode.lower() not in ("wal", "memory") and hasattr(
+            dbapi_connection, "inline_in_transaction"
+        ):
+            # Without WAL a statement inside a transaction can wait for readers' locks: keep
+            # every statement on aiosqlite's thread (storage/sqlite_driver.py).
+            dbapi_connection.inline_in_transaction = False
+            logger.warning("SQLite journal mode is %r, not WAL: writes will be slower", mode)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import sqlite3
 from collections import deque
 from threading import Thread
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -84,7 +84,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             # Inside the try: a connection aiosqlite has lost raises here, and
             # _handle_exception turns that into the error SQLAlchemy treats as a disconnect.
             raw: sqlite3.Connection = connection._conn
-            if raw.in_transaction:
+            adapter = cast(OneTripConnection, self._adapt_connection)
+            if raw.in_transaction and adapter.inline_in_transaction:
                 outcome: _Outcome = self.await_(_inline(raw, operation, parameters, many))
             else:
                 outcome = self.await_(connection._execute(_run, raw, operation, parameters, many))
@@ -102,9 +103,18 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """SQLAlchemy's aiosqlite connection adapter, handing out one-trip cursors."""
+    """SQLAlchemy's aiosqlite connection adapter, handing out one-trip cursors.
 
-    __slots__ = ()
+    `inline_in_transaction` is cleared for a connection whose statements could wait even
+    inside a transaction: one not in WAL mode (`storage/db.py` checks), or one made by a
+    caller's own creator function (which may keep SQLite's same-thread check).
+    """
+
+    __slots__ = ("inline_in_transaction",)
+
+    def __init__(self, dbapi: Any, connection: Any, *, inline_in_transaction: bool) -> None:
+        super().__init__(dbapi, connection)
+        self.inline_in_transaction = inline_in_transaction
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
@@ -127,7 +137,9 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
             connection = aiosqlite.connect(*arg, **(kw | {"check_same_thread": False}))
         thread = connection if isinstance(connection, Thread) else connection._thread
         thread.daemon = True  # as SQLAlchemy does: never keep the process alive
-        return OneTripConnection(self, await_only(connection))
+        return OneTripConnection(
+            self, await_only(connection), inline_in_transaction=creator is None
+        )
 
 
 def dbapi() -> OneTripDBAPI:

@@ -97,3 +97,15 @@ async def test_a_lost_connection_is_a_disconnect_sqlalchemy_replaces(database: D
         assert connection.invalidated
     async with database.reading() as connection:  # the pool hands out a fresh one
         assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+
+
+async def test_without_wal_statements_in_a_transaction_stay_on_the_thread(
+    database: Database, trips: list[str]
+) -> None:
+    async with database.transaction() as connection:
+        adapter = (await connection.get_raw_connection()).dbapi_connection
+        assert adapter is not None and adapter.inline_in_transaction  # WAL: inline
+        adapter.inline_in_transaction = False  # what storage/db.py does when WAL is refused
+        trips.clear()
+        await connection.execute(insert(inbox).values(inbox_row("m1")))
+        assert trips == ["_run"]
