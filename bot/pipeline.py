@@ -192,7 +192,11 @@ class Pipeline:
         """Who is talking, in which group, in which flow, and what the classifier made of it."""
         directory = self._services.directory
         group = directory.group_for_chat(msg.chat)
-        location = parse_location(msg.text) if classification is not None else None
+        # Only a ticket uses the place: a request, or a photo report's caption.
+        located = classification is not None and (
+            classification.label is not Label.NONE or msg.image is not None
+        )
+        location = parse_location(msg.text) if located else None
         return HandlerContext(
             services=self._services,
             person=directory.person_for_user(msg.sender, group),
