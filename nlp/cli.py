@@ -22,7 +22,8 @@ from nlp.corpus import (
     sorted_examples,
 )
 from nlp.evaluation import evaluate, format_evaluation
-from nlp.intents import classify, default_model
+from nlp.intents import classify, classify_with_model, default_model
+from nlp.linear import LinearModel
 
 
 def _load_training(corpus_dir: Path, extra: Sequence[Path]) -> tuple[Corpus, list[Example]]:
@@ -124,12 +125,14 @@ def classify_command(lines: Iterable[str], *, jsonl: bool = False) -> Iterator[s
         )
 
 
-def eval_command(path: Path) -> str:
-    """Classify every line of a labelled JSONL file and return the evaluation report."""
+def eval_command(path: Path, model_path: Path | None = None) -> str:
+    """Classify every line of a labelled JSONL file and return the evaluation report, with
+    the shipped model or the one at `model_path` (e.g. a corpus-only `linli train --out`)."""
     examples = read_examples(path)
-    predicted = [classify(example.text).label for example in examples]
-    header = f"{path}\n"
-    trained_on = default_model().metadata.get("extra_sha256")
+    model = default_model() if model_path is None else LinearModel.load(model_path)
+    predicted = [classify_with_model(model, example.text).label for example in examples]
+    header = f"{path}\n" if model_path is None else f"{path} (model {model_path})\n"
+    trained_on = model.metadata.get("extra_sha256")
     if trained_on and trained_on == corpus_fingerprint(sorted_examples(examples)):
         header += (
             "NOTE: the model was trained on this very file (linli train --with), so these "

@@ -43,6 +43,9 @@ def add_commands(commands: Any) -> None:
     evaluate.add_argument("--corpus", type=Path, default=Path("corpus"))
     evaluate.add_argument("--seed", type=int, default=DEFAULT_SEED)
     evaluate.add_argument("--extra-weight", type=float)
+    evaluate.add_argument(
+        "--model", type=Path, help="weights file to score with (default: the shipped model)"
+    )
     classify = commands.add_parser("classify", help="classify texts, one JSON line each")
     classify.add_argument("file", nargs="?", type=Path, help="input file (default: stdin)")
     classify.add_argument("--jsonl", action="store_true", help="input lines are JSON with text")
@@ -52,6 +55,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the parsed subcommand; bad input files exit 2 with one line on stderr."""
     from nlp.cli import classify_command, cross_eval_command, eval_command, train_command
     from nlp.corpus import CorpusError
+    from nlp.linear import ModelFileError
 
     try:
         if args.command == "train":
@@ -72,14 +76,14 @@ def run_command(args: argparse.Namespace) -> int:
                     extra_weight=args.extra_weight,
                 )
             else:
-                report = eval_command(args.file)
+                report = eval_command(args.file, args.model)
             print(report)
             return 0
         source = args.file.open(encoding="utf-8") if args.file else sys.stdin
         with source:
             for line in classify_command(source, jsonl=args.jsonl):
                 print(line)
-    except (CorpusError, OSError) as error:
+    except (CorpusError, ModelFileError, OSError) as error:
         print(str(error), file=sys.stderr)
         return 2
     return 0

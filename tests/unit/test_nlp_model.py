@@ -159,3 +159,32 @@ def test_eval_warns_when_the_model_was_trained_on_the_scored_file(
     fingerprint = corpus_fingerprint(sorted_examples(read_examples(scored)))
     monkeypatch.setitem(default_model().metadata, "extra_sha256", fingerprint)
     assert "in-sample" in eval_command(scored)
+
+
+def test_eval_scores_with_another_model_file(tmp_path: Path) -> None:
+    from nlp.cli import eval_command
+    from nlp.intents import default_model
+
+    scored = tmp_path / "scored.jsonl"
+    scored.write_text(
+        '{"text": "5栋电梯坏了", "label": "repair"}\n{"text": "早上好", "label": "none"}\n',
+        encoding="utf-8",
+    )
+    other = tmp_path / "other.npz"
+    default_model().save(other)
+    report = eval_command(scored, other)
+    assert report.startswith(f"{scored} (model {other})\n")
+    assert report.split("\n", 1)[1] == eval_command(scored).split("\n", 1)[1]
+
+
+def test_eval_with_a_model_file_that_is_not_one_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import main
+
+    scored = tmp_path / "scored.jsonl"
+    scored.write_text('{"text": "早上好", "label": "none"}\n', encoding="utf-8")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not weights")
+    assert main(["eval", str(scored), "--model", str(broken)]) == 2
+    assert "broken.npz: cannot read classifier weights" in capsys.readouterr().err
