@@ -156,7 +156,8 @@ class ProcessClassifier:
         except Exception:
             logger.exception("classifier workers did not start; classifying on the event loop")
             self._break()
-            await self._inline.start()
+            if self._warming is not None:  # the model loads here instead (_break started it)
+                await self._warming
 
     async def _spawn(self) -> _Worker:
         # "spawn", not fork: a forked copy of a process with running threads (aiosqlite's,
@@ -214,6 +215,7 @@ class ProcessClassifier:
 
     async def _listen(self, worker: _Worker) -> None:
         """Read a worker's answers, batch by batch, in the order the batches were sent."""
+        died = False
         try:
             while True:
                 header = await worker.reader.readexactly(_HEADER)
@@ -226,15 +228,16 @@ class ProcessClassifier:
                 worker.in_flight.popleft()
                 self._dispatch()
         except (asyncio.IncompleteReadError, ConnectionError):
-            if not self._stopping and not self._broken:
-                logger.error(  # noqa: TRY400 (the traceback would only show the socket)
-                    "a classifier worker died (exit code %s); classifying on the event loop",
-                    await asyncio.to_thread(_exit_code, worker.process),
-                )
+            died = not self._stopping and not self._broken
         except Exception:  # an answer that makes no sense: stop trusting the workers
             logger.exception("a classifier worker's answer was unreadable; classifying here")
-        self._fall_back()
+        self._fall_back()  # first: the texts it held are answered before anything waits
         await asyncio.to_thread(_end, worker.process)  # no zombie until stop()
+        if died:
+            logger.error(
+                "a classifier worker died (exit code %s); classifying on the event loop",
+                worker.process.exitcode,
+            )
 
     @staticmethod
     def _deliver(batch: _Batch, results: list[Classification | str]) -> None:
@@ -249,8 +252,7 @@ class ProcessClassifier:
 
     def _fall_back(self) -> None:
         """The workers are unusable: answer every text they held or waited for, here."""
-        if not self._broken:
-            self._break()
+        self._break()
         held = [pair for worker in self._workers for batch in worker.in_flight for pair in batch]
         for worker in self._workers:
             worker.in_flight.clear()
@@ -258,7 +260,9 @@ class ProcessClassifier:
         self._answer_inline(held + waiting)
 
     def _break(self) -> None:
-        """Stop using the workers for good, and load the model here meanwhile."""
+        """Stop using the workers for good, and load the model here meanwhile (once)."""
+        if self._broken:
+            return
         self._broken = True
         for worker in self._workers:
             # Not close(): that would first wait to write what is buffered, to a worker that
@@ -287,16 +291,10 @@ class ProcessClassifier:
         self._fall_back()  # anything a stuck worker still holds; each _listen then ends
         for worker in self._workers:
             if worker.listening is not None:
-                await worker.listening
-            await asyncio.to_thread(_end, worker.process)
+                await worker.listening  # which also ends the worker's process
         self._workers = []
         if self._warming is not None:
             await self._warming
-
-
-def _exit_code(process: BaseProcess) -> int | None:
-    process.join(STOP_TIMEOUT)
-    return process.exitcode
 
 
 def _end(process: BaseProcess) -> None:
