@@ -161,7 +161,7 @@ class SqlTicketRepository(SqlTicketFollowups, SqlTicketDue, SqlRateCounts):
         async with self._db.transaction(touches=(tickets,)) as connection:
             result = await connection.execute(_INSERT_TICKET, _ticket_values(ticket))
             ticket_id, number = result.one()
-        await self._db.append(ticket_events, [_event_values(ticket_id, opened)])
+        await self.record(ticket_id, opened)
         return replace(ticket, id=ticket_id, number=number)
 
     async def get_by_number(self, number: int) -> Ticket | None:
@@ -189,7 +189,7 @@ class SqlTicketRepository(SqlTicketFollowups, SqlTicketDue, SqlRateCounts):
             await connection.execute(
                 _UPDATE_TICKET, _ticket_values(ticket) | {"ticket_id": ticket.id}
             )
-            await self._db.append(ticket_events, [_event_values(ticket.id, event)])
+            await self.record(ticket.id, event)
 
     async def record(self, ticket_id: int, event: TicketEvent) -> None:
         """Append an event to the ticket's history (written with the transaction's rows)."""
