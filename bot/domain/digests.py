@@ -23,6 +23,13 @@ from bot.events import RequestType
 
 EPOCH_KEY = "epoch:digests"
 KINDS = ("digest", "weekly")
+
+
+def _ledger_key(kind: str, person: Person, day: date) -> str:
+    """The send ledger's record of one person's digest or weekly review of one day."""
+    return f"{kind}:{person.id}:{day.isoformat()}"
+
+
 RATES_WINDOW = timedelta(days=30)
 STALE_AFTER = timedelta(days=7)
 ACTIVE = frozenset({"open", "accepted", "in_progress", "reopened"})
@@ -300,21 +307,21 @@ class DigestService:
             return
         weekly = today.isoweekday() == self._times.weekly_review_weekday
         recipients = self.recipients()
-        keys = [f"{kind}:{p.id}:{today.isoformat()}" for p, _ in recipients for kind in KINDS]
+        keys = [_ledger_key(kind, p, today) for p, _ in recipients for kind in KINDS]
         claimed = await self._ledger.claimed(keys)
         if not set(keys) - claimed:
             return  # the common case at every tick after the digest went out: one read
         for person, scope in recipients:
             # The figures are read before the write transaction (their scans may be long;
             # inside one they would hold the write lock); the claim decides who sends.
-            key = f"digest:{person.id}:{today.isoformat()}"
+            key = _ledger_key("digest", person, today)
             if key not in claimed:
                 digest = await self._digest(scope, now)
                 async with self._unit_of_work.transaction():
                     if await self._ledger.claim(key, due_at, now, SendOutcome.SENT):
                         release = self._quiet.release_at(now)
                         await self._notifier.digest(person, digest, release)
-            key = f"weekly:{person.id}:{today.isoformat()}"
+            key = _ledger_key("weekly", person, today)
             if not weekly or key in claimed:
                 continue
             review = await self._weekly(scope, now)
