@@ -189,11 +189,11 @@ def _extra_data(examples: Sequence[Example], weight: float) -> _Data:
     ambiguous = [example for example in examples if example.alt is not None]
     data = _data(plain, weight, progress=False, real=True)
     if ambiguous:
-        data = data + _data(ambiguous, weight / 2, progress=False, real=True)
-        alternatives = [
-            replace(example, label=example.alt or example.label) for example in ambiguous
-        ]
-        data = data + _data(alternatives, weight / 2, progress=False, real=True)
+        halves = _data(ambiguous, weight / 2, progress=False, real=True)
+        alternatives = np.array(
+            [LABELS.index(example.alt or example.label) for example in ambiguous], dtype=np.int64
+        )
+        data = data + halves + replace(halves, targets=alternatives)
     return data
 
 
@@ -363,9 +363,9 @@ def cross_evaluate(
     corpus = _data(examples, 1.0, progress=progress)
     if regularization is None:
         regularization, _ = _cross_validate(corpus, None, seed=seed, progress=progress)
-    held_data = _data(held, extra_weight, progress=False)
+    targets = np.array([LABELS.index(example.label) for example in held], dtype=np.int64)
     predicted: list[Label | None] = [None] * len(held)
-    splits = _folds(held_data.targets, seed, folds)
+    splits = _folds(targets, seed, folds)
     for train_rows, test_rows in tqdm(splits, desc="held-out folds", disable=not progress):
         training = _extra_data([held[row] for row in train_rows], extra_weight)
         model = _fit(corpus + training, regularization, seed)
