@@ -29,20 +29,20 @@ _HYPOTHETICAL_AFTER = re.compile(
     r"|.{0,3}(?:两次|几次|多次|频发)"
     r"|(?:时|的时候)(?!间|候)|请第一时间|.?(?:以后|之后)"
 )
+# A character inside one clause (no punctuation or space between).
+_IN_CLAUSE = r"[^，。！？!?；;\s]"
 # Hypothetical markers that reach a hit further back, up to the end of their clause:
 # "差点在里面晕过去", "万一哪天楼道里起火".
 _HYPOTHETICAL_BEFORE = re.compile(
-    r"(?:差点|差一点|险些|万一|如果|要是|假如|一旦)[^，。！？!?；;\s]{0,8}$"
+    rf"(?:差点|差一点|险些|万一|如果|要是|假如|一旦){_IN_CLAUSE}{{0,8}}$"
 )
 # Time words that put a hit in the past ("上礼拜在这摔了一跤", "上周被困电梯那事"), found in
 # the hit or in its clause just before it, unless the hit itself says it is still going on.
-_EARLIER = re.compile(
+_EARLIER_WORDS = (
     r"上礼拜|上星期|上周|上个?月|去年|前几天|前阵子|前些天|以前|之前|曾经|有一次|有次|当时"
 )
-_EARLIER_BEFORE = re.compile(
-    r"(?:上礼拜|上星期|上周|上个?月|去年|前几天|前阵子|前些天|以前|之前|曾经|有一次|有次|当时)"
-    r"[^，。！？!?；;\s]{0,10}$"
-)
+_EARLIER = re.compile(_EARLIER_WORDS)
+_EARLIER_BEFORE = re.compile(f"(?:{_EARLIER_WORDS}){_IN_CLAUSE}{{0,10}}$")
 _STILL_GOING = re.compile(r"起不来|站不起来|动不了|出不来|还在|正在|现在|刚才|刚刚")
 _EARLIER_LOOKBEHIND = 12
 # Context that marks a whole message as a notice, drill, lesson, forwarded news or an emergency
@@ -81,7 +81,7 @@ def _rule(cue: str, *alternatives: str, earlier: str | None = None) -> _Rule:
     return _Rule(
         cue,
         tuple(re.compile(a, re.IGNORECASE) for a in alternatives),
-        re.compile(f"(?:{earlier})[^，。！？!?；;\\s]{{0,10}}$") if earlier else None,
+        re.compile(f"(?:{earlier}){_IN_CLAUSE}{{0,10}}$") if earlier else None,
     )
 
 
@@ -145,7 +145,7 @@ _RULES: tuple[_Rule, ...] = (
         "水管爆裂",
         r"(?:水管|管子|管道|暖气管|热水器|水箱).{0,4}(?:爆|崩|炸)|爆管",
         # "公共水管在我家门口爆了": words between, within one clause.
-        r"(?:水管|管子|管道|暖气管)[^，。！？!?；;\s]{0,10}?(?:爆|崩|炸)(?:了|开|裂)",
+        rf"(?:水管|管子|管道|暖气管){_IN_CLAUSE}{{0,10}}?(?:爆|崩|炸)(?:了|开|裂)",
         r"(?:楼道|家里|屋里).{0,3}全是水",
         r"(?:家|屋|房|地下室|地库|车库|楼道|一楼|厨房|卫生间|客厅|电梯井|配电).{0,4}(?:被)?淹(?:了|到)",
         # Water still coming in: "水还在往里灌", "水位还在涨".
