@@ -16,8 +16,9 @@ import multiprocessing
 import pickle
 import signal
 import socket
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Protocol
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 # in the worker's queue while the first is classified, so the worker never idles in a burst.
 BATCH = 64
 BATCHES_PER_WORKER = 2
+# A worker sends what it has classified once this many seconds passed since it last sent: the
+# first answers of a batch reach the pipeline while the worker still works on the rest.
+ANSWER_EVERY = 0.0005
 # Seconds a stopping worker gets to answer what it holds, and then to exit.
 STOP_TIMEOUT = 10.0
 # Bytes of the length in front of each message on a worker's socket.
@@ -81,16 +85,24 @@ class ClassificationFailed(Exception):
     """Classifying one text raised; the worker's error, as text."""
 
 
-def classify_batch(texts: list[str]) -> list[Classification | str]:
-    """Runs in a worker process: each text's classification, or the error it raised, so one
-    bad text does not fail the others of its batch."""
+def classify_batch(
+    texts: list[str], every: float = ANSWER_EVERY
+) -> Iterator[list[Classification | str]]:
+    """Runs in a worker process: each text's classification, or the error it raised (so one
+    bad text does not fail the others of its batch), in order, in parts of whatever was
+    classified in `every` seconds."""
     results: list[Classification | str] = []
+    since = time.perf_counter()
     for text in texts:
         try:
             results.append(nlp.classify(text))
         except Exception as error:  # reported per text, in the parent process
             results.append(f"{type(error).__name__}: {error}")
-    return results
+        if time.perf_counter() - since >= every:
+            yield results
+            results, since = [], time.perf_counter()
+    if results:
+        yield results
 
 
 _Batch = list[tuple[str, asyncio.Future[Classification]]]
@@ -102,22 +114,24 @@ def _frame(payload: object) -> bytes:
     return len(body).to_bytes(_HEADER, "big") + body
 
 
-def _serve(connection: socket.socket) -> None:
-    """A worker process: classify each batch that arrives and send the answers back, in order,
-    until the main process closes its end."""
+def _serve(connection: socket.socket, answer_every: float = ANSWER_EVERY) -> None:
+    """A worker process: classify each batch that arrives and send the answers back, in order
+    and in parts, until the main process closes its end."""
     _worker_started()
     with connection, connection.makefile("rb") as incoming:
         try:
             while len(header := incoming.read(_HEADER)) == _HEADER:
                 texts = pickle.loads(incoming.read(int.from_bytes(header, "big")))
-                connection.sendall(_frame(classify_batch(texts)))
+                for answers in classify_batch(texts, answer_every):
+                    connection.sendall(_frame(answers))
         except ConnectionError:  # the main process stopped listening: nothing to say
             return
 
 
 @dataclass(eq=False)
 class _Worker:
-    """One worker process, the main process's end of its socket, and the batches it holds."""
+    """One worker process, the main process's end of its socket, and the batches it holds
+    (each shrinks from the front as its answers arrive)."""
 
     process: BaseProcess
     reader: asyncio.StreamReader
@@ -135,10 +149,10 @@ class ProcessClassifier:
     GIL on every batch.)
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, answer_every: float = ANSWER_EVERY) -> None:
         if workers < 1:
             raise ValueError("ProcessClassifier needs at least one worker")
-        self._size = workers
+        self._size, self._answer_every = workers, answer_every
         self._workers: list[_Worker] = []
         self._waiting: _Batch = []
         self._inline = InlineClassifier()
@@ -164,7 +178,7 @@ class ProcessClassifier:
         # the adapters') can deadlock on a lock some thread held at the moment of the fork.
         ours, theirs = socket.socketpair()
         process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(theirs,), name="linli-classifier", daemon=True
+            target=_serve, args=(theirs, self._answer_every), name="linli-classifier", daemon=True
         )
         try:
             try:
@@ -184,9 +198,12 @@ class ProcessClassifier:
     def submit(self, text: str) -> Classification | asyncio.Future[Classification]:
         if self._broken or not self._workers:
             return self._inline.submit(text)
-        future: asyncio.Future[Classification] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Classification] = loop.create_future()
         self._waiting.append((text, future))
-        self._dispatch()
+        if len(self._waiting) == 1:
+            # Once the texts submitted in this turn of the loop are all here: one batch.
+            loop.call_soon(self._dispatch)
         return future
 
     def _dispatch(self) -> None:
@@ -214,7 +231,7 @@ class ProcessClassifier:
         return batch
 
     async def _listen(self, worker: _Worker) -> None:
-        """Read a worker's answers, batch by batch, in the order the batches were sent."""
+        """Read a worker's answers, part by part, in the order the batches were sent."""
         died = False
         try:
             while True:
@@ -222,11 +239,14 @@ class ProcessClassifier:
                 body = await worker.reader.readexactly(int.from_bytes(header, "big"))
                 if self._broken:  # what it held was answered here already (_fall_back)
                     break
-                # Delivered before it leaves in_flight: if this raises, _fall_back answers the
+                # Delivered before they leave in_flight: if this raises, _fall_back answers the
                 # batch's remaining texts.
-                self._deliver(worker.in_flight[0], pickle.loads(body))
-                worker.in_flight.popleft()
-                self._dispatch()
+                batch, answers = worker.in_flight[0], pickle.loads(body)
+                self._deliver(batch[: len(answers)], answers)
+                del batch[: len(answers)]
+                if not batch:
+                    worker.in_flight.popleft()
+                    self._dispatch()
         except (asyncio.IncompleteReadError, ConnectionError):
             died = not self._stopping and not self._broken
         except Exception:  # an answer that makes no sense: stop trusting the workers
@@ -241,6 +261,8 @@ class ProcessClassifier:
 
     @staticmethod
     def _deliver(batch: _Batch, results: list[Classification | str]) -> None:
+        if not isinstance(results, list) or len(results) != len(batch):
+            raise ValueError(f"{len(batch)} answers expected, not {results!r:.80}")
         for (text, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue

@@ -15,7 +15,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import nlp
-from bot.classifying import ClassificationFailed, InlineClassifier, ProcessClassifier
+from bot.classifying import (
+    ClassificationFailed,
+    InlineClassifier,
+    ProcessClassifier,
+    classify_batch,
+)
 from config.settings import Settings
 from tests.conftest import started_app
 from tests.fakes import AppHarness
@@ -49,6 +54,34 @@ async def test_a_burst_is_classified_in_the_worker_as_on_the_event_loop(
 ) -> None:
     texts = TEXTS * 30  # more than one batch, so batches queue behind each other
     assert await _answers(workers, texts) == [nlp.classify(text) for text in texts]
+
+
+def test_a_worker_answers_a_batch_in_parts_as_it_goes() -> None:
+    assert [len(part) for part in classify_batch(TEXTS, every=0.0)] == [1] * len(TEXTS)
+    assert [len(part) for part in classify_batch(TEXTS, every=3600.0)] == [len(TEXTS)]
+    answers = [answer for part in classify_batch(TEXTS, every=0.0) for answer in part]
+    assert answers == [nlp.classify(text) for text in TEXTS]
+
+
+async def test_the_first_answers_of_a_batch_are_delivered_before_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    delivered: list[int] = []
+    deliver = ProcessClassifier._deliver
+
+    def counting(batch: list[object], results: list[object]) -> None:
+        delivered.append(len(results))
+        deliver(batch, results)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ProcessClassifier, "_deliver", staticmethod(counting))
+    classifier = ProcessClassifier(1, answer_every=0.0)
+    await classifier.start()
+    try:
+        texts = TEXTS * 3
+        assert await _answers(classifier, texts) == [nlp.classify(text) for text in texts]
+    finally:
+        await classifier.stop()
+    assert delivered == [1] * (1 + len(texts))  # the warm-up text, then one part per text
 
 
 async def test_a_dead_worker_leaves_classification_on_the_event_loop(
