@@ -212,7 +212,7 @@ def build_app(
         ),
     )
     inbox = SqlInboxRepository(database)
-    classifier = make_classifier(settings.classifier.worker_processes)
+    classifier = make_classifier(settings.classifier.workers)
     pipeline = Pipeline(
         database=database,
         inbox=inbox,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -206,7 +206,11 @@ class Replay:
     """Drives one scenario through a real app on a virtual clock."""
 
     def __init__(self, settings: Settings, database_url: str, out: TextIO) -> None:
-        self._settings, self._database_url, self._out = settings, database_url, out
+        # A script on a virtual clock gains nothing from classifier workers, and each restart
+        # would spawn them again: it classifies on the event loop.
+        inline = replace(settings.classifier, worker_processes=0)
+        self._settings = replace(settings, classifier=inline)
+        self._database_url, self._out = database_url, out
         self._clock: FakeClock | None = None
         self._app: App | None = None
         self._adapter: ReplayAdapter | None = None

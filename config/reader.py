@@ -183,12 +183,20 @@ class TableReader:
         return value
 
     def integer(
-        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+        self,
+        name: str,
+        default: int,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        also: str | None = None,
     ) -> int:
-        """An integer (booleans are not integers here) within the given bounds."""
+        """An integer (booleans are not integers here) within the given bounds; `also` names
+        a word the caller accepts instead, for the error message."""
         value = self.data.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise Invalid(self.at(name), f"expected an integer, got {describe(value)}")
+            expected = f'an integer or "{also}"' if also else "an integer"
+            raise Invalid(self.at(name), f"expected {expected}, got {describe(value)}")
         _check_bounds(value, self.at(name), minimum, maximum)
         return value
 

@@ -6,6 +6,7 @@ Each section is a frozen dataclass whose defaults are the safe values used when 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +40,20 @@ class ClassifierSettings:
     """Below `confirm_below` confidence the bot asks a question instead of guessing.
 
     `worker_processes` > 0 classifies in that many worker processes instead of on the event
-    loop (bot/classifying.py): worth it on two or more cores when bursts are large.
+    loop (bot/classifying.py), 0 on the loop; None ("auto", the default) starts one worker when
+    the machine has two or more cores for Linli, so the loop keeps one to itself.
     """
 
     confirm_below: float = 0.55
     question_timeout_minutes: int = 30
-    worker_processes: int = 0
+    worker_processes: int | None = None
+
+    @property
+    def workers(self) -> int:
+        """The worker processes to start: `worker_processes`, or "auto" decided here."""
+        if self.worker_processes is not None:
+            return self.worker_processes
+        return 1 if usable_cores() >= 2 else 0
 
     @property
     def question_timeout(self) -> dt.timedelta:
@@ -185,6 +194,14 @@ def read_storage(root: TableReader) -> StorageSettings:
 
 # More classifier processes than this only queue for the same cores.
 MAX_WORKERS = 16
+AUTO = "auto"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, where the platform tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def read_classifier(root: TableReader) -> ClassifierSettings:
@@ -199,9 +216,9 @@ def read_classifier(root: TableReader) -> ClassifierSettings:
         question_timeout_minutes=table.integer(
             "question_timeout_minutes", _CLASSIFIER.question_timeout_minutes, minimum=1
         ),
-        worker_processes=table.integer(
-            "worker_processes", _CLASSIFIER.worker_processes, minimum=0, maximum=MAX_WORKERS
-        ),
+        worker_processes=None
+        if table.get("worker_processes") in (None, AUTO)
+        else table.integer("worker_processes", 0, minimum=0, maximum=MAX_WORKERS, also=AUTO),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -22,6 +22,15 @@ from tests.fakes import AppHarness, RecordingAdapter
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _classify_on_the_event_loop() -> Iterator[None]:
+    """Apps built by tests classify on the event loop, whatever the machine ("auto" workers
+    would spawn a process per app); the worker tests ask for workers explicitly."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("config.sections.usable_cores", lambda: 1)
+        yield
 
 
 @pytest.fixture(scope="session")

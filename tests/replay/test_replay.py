@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.__main__ import main
+from bot.replay import Replay
+from config.settings import Settings
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -140,3 +144,10 @@ def test_check_config_reports_bad_config(
 def test_check_config_accepts_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config"]) == 0
     assert "OK" in capsys.readouterr().out
+
+
+def test_a_replay_classifies_on_the_event_loop_whatever_the_config(settings: Settings) -> None:
+    # A script on a virtual clock would only pay for workers, at every restart.
+    two = replace(settings, classifier=replace(settings.classifier, worker_processes=2))
+    replay = Replay(two, "sqlite+aiosqlite://", io.StringIO())
+    assert replay._settings.classifier.workers == 0

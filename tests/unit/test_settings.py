@@ -551,6 +551,12 @@ BAD_CONFIGS = [
         "expected at least 1, got 0",
     ),
     bad(
+        "classifier-workers-not-auto",
+        add('[classifier]\nworker_processes = "many"  # <-\n'),
+        "classifier.worker_processes",
+        'expected an integer or "auto", got "many" (a string)',
+    ),
+    bad(
         "too-many-classifier-workers",
         add("[classifier]\nworker_processes = 64  # <-\n"),
         "classifier.worker_processes",
@@ -661,7 +667,8 @@ def test_issue_example_loads_with_every_default(tmp_path: Path) -> None:
     assert settings.storage.sqlite_path == Path("data/linli.db")
     assert settings.classifier.confirm_below == 0.55
     assert settings.classifier.question_timeout == dt.timedelta(minutes=30)
-    assert settings.classifier.worker_processes == 0
+    assert settings.classifier.worker_processes is None  # "auto"
+    assert settings.classifier.workers == 0  # tests see one core (tests/conftest.py)
     assert settings.routing.roles_for(RequestType.REPAIR) == (Role.PROPERTY, Role.GRID_WORKER)
     assert settings.routing.roles_for(RequestType.INCIDENT) == (Role.GRID_WORKER,)
     assert settings.routing.roles_for(RequestType.COMPLAINT) == (Role.COMPOUND_SECRETARY,)
@@ -866,3 +873,16 @@ def test_line_is_found_past_multiline_strings_arrays_and_dotted_keys(tmp_path: P
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     assert str(caught.value).startswith(f"{path}:{line}: groups[1].node: ")
+
+
+@pytest.mark.parametrize(
+    ("value", "cores", "workers"),
+    [('"auto"', 2, 1), ('"auto"', 8, 1), ('"auto"', 1, 0), ("0", 8, 0), ("3", 1, 3)],
+)
+def test_classifier_workers_are_one_on_two_cores_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, cores: int, workers: int
+) -> None:
+    path = tmp_path / "linli.toml"
+    path.write_text(ISSUE_EXAMPLE + f"[classifier]\nworker_processes = {value}\n", "utf-8")
+    monkeypatch.setattr("config.sections.usable_cores", lambda: cores)
+    assert load_settings(path).classifier.workers == workers
