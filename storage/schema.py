@@ -209,6 +209,8 @@ conversations = Table(
     Column("slots", Text, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+# 0009: every batch of messages reads the flows of its senders by user (SqlConversationRepository)
+Index("ix_conversations_user", conversations.c.user_id)
 
 # Every scheduled send (visitor-day reminder, reminder occurrence, digest) by a deterministic key,
 # written in the same transaction as its outbox rows: the key makes it happen exactly once.

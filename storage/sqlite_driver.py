@@ -121,6 +121,17 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             return super().cursor(server_side=True)
         return OneTripCursor(self)
 
+    def rollback(self) -> None:
+        """Roll back, without the trip to the thread when no transaction is open: the pool
+        rolls back every connection returned to it, also right after a COMMIT, and in SQLite
+        that rollback does nothing."""
+        try:
+            idle = not self._connection._conn.in_transaction
+        except ValueError:  # no connection any more: let aiosqlite say so
+            idle = False
+        if not idle:
+            super().rollback()
+
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """The DBAPI module SQLAlchemy's aiosqlite dialect uses, connecting with the adapter above."""

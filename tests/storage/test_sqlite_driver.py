@@ -59,7 +59,30 @@ async def test_reads_outside_a_transaction_are_one_trip_each(
         rows = (await connection.execute(select(inbox.c.message_id).order_by(inbox.c.id))).all()
         count = (await connection.execute(text("SELECT count(*) FROM inbox"))).scalar()
     assert [row.message_id for row in rows] == ["m1", "m2"] and count == 2
-    assert trips[:2] == ["_run", "_run"]  # (then the pool resets the connection)
+    assert trips[:2] == ["_run", "_run"]  # (then SQLAlchemy resets the isolation level)
+    assert "rollback" not in trips  # no transaction is open, so nothing to roll back
+
+
+async def test_only_an_open_transaction_costs_a_rollback_trip(
+    database: Database, trips: list[str]
+) -> None:
+    async with database.transaction() as connection:
+        await connection.execute(insert(inbox).values(inbox_row("m1")))
+        trips.clear()
+    assert trips == ["commit"]  # the pool's reset after COMMIT finds nothing to roll back
+    trips.clear()
+
+    async def failing() -> None:
+        async with database.transaction() as connection:
+            await connection.execute(insert(inbox).values(inbox_row("m2")))
+            raise RuntimeError("handler failed")
+
+    with pytest.raises(RuntimeError):
+        await failing()
+    assert "rollback" in trips
+    async with database.reading() as connection:
+        rows = (await connection.execute(select(inbox.c.message_id))).all()
+    assert [row.message_id for row in rows] == ["m1"]
 
 
 async def test_a_failing_statement_inline_rolls_back_the_whole_transaction(
