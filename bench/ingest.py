@@ -4,7 +4,8 @@ Messages are the real dev set (../shared/data/requests-dev.jsonl) mixed with cha
 the training corpus, cycled to N. Each goes through dedupe, classification, routing, ticket
 storage and the outbox, durably (WAL, synchronous=FULL). For each burst size (messages in
 flight at once, as adapters hand them over) it prints messages/s, p50/p99 latency per message
-(until its transaction committed) and main-thread CPU per message; then peak RSS, raw
+(until its transaction committed) and main-thread CPU per message, marking the setting that
+`worker_processes = "auto"` (the default) picks on this machine; then peak RSS, raw
 `jieba.lcut` messages/s on the same texts, the ratio, and the cost of one durable commit on this
 disk (the floor under every batch). Sending the outbox is timed separately.
 
@@ -178,6 +179,9 @@ def main() -> None:
         help="[classifier] worker_processes settings to measure (0: on the event loop)",
     )
     args = parser.parse_args()
+    from config.sections import ClassifierSettings
+
+    default_workers = ClassifierSettings().workers  # what "auto" starts on this machine
     texts = load_texts(args.messages)
     runs = [
         asyncio.run(run_pipeline(texts, in_flight, workers))
@@ -203,6 +207,7 @@ def main() -> None:
             f"{where:<14}  {run.in_flight:>9}   {rate:>10,.0f}"
             f"   {cut[49] * 1000:>6.2f}   {cut[98] * 1000:>6.1f}"
             f"   {run.cpu / len(texts) * 1e6:>15.0f}   {rate / jieba_rate:.3f}"
+            + ("   (default here)" if run.workers == default_workers else "")
         )
     print()
     worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
