@@ -197,11 +197,24 @@ MAX_WORKERS = 16
 AUTO = "auto"
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, where the platform tells)."""
+# A container's CPU limit (cgroup v2): "max 100000", or "<quota> <period>" in microseconds.
+CPU_LIMIT = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cores(limit: Path = CPU_LIMIT) -> int:
+    """The cores this process may run on: its affinity (where the platform tells), and no
+    more than a container's CPU limit allows (a 1.5-CPU limit counts as one core)."""
     if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = limit.read_text(encoding="ascii").split()
+        if quota != "max":
+            cores = min(cores, max(1, int(quota) // int(period)))
+    except (OSError, ValueError, ZeroDivisionError):
+        pass  # no limit, or none we can read: the affinity stands
+    return cores
 
 
 def read_classifier(root: TableReader) -> ClassifierSettings:

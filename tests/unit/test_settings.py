@@ -20,6 +20,9 @@ from config import (
     resolve_config_path,
 )
 
+# Imported before tests/conftest.py makes every test see one core.
+from config.sections import usable_cores as real_usable_cores
+
 # The shape issue 2 promises to accept, verbatim.
 ISSUE_EXAMPLE = """\
 timezone = "Asia/Shanghai"
@@ -886,3 +889,16 @@ def test_classifier_workers_are_one_on_two_cores_unless_set(
     path.write_text(ISSUE_EXAMPLE + f"[classifier]\nworker_processes = {value}\n", "utf-8")
     monkeypatch.setattr("config.sections.usable_cores", lambda: cores)
     assert load_settings(path).classifier.workers == workers
+
+
+@pytest.mark.parametrize(
+    ("limit", "at_most"),
+    [("max 100000\n", None), ("100000 100000\n", 1), ("150000 100000\n", 1), ("400000 100000", 4)],
+)
+def test_a_container_cpu_limit_caps_the_usable_cores(
+    tmp_path: Path, limit: str, at_most: int | None
+) -> None:
+    path = tmp_path / "cpu.max"
+    path.write_text(limit, encoding="ascii")
+    affinity = real_usable_cores(tmp_path / "absent")
+    assert real_usable_cores(path) == (affinity if at_most is None else min(affinity, at_most))
