@@ -58,24 +58,22 @@ class SqlInboxRepository:
         """
         if not keys:
             return []
+        # Plain tuples, not InboxKeys: a batch hashes and compares each key a few times.
+        wanted = [(k.platform.value, k.chat_id, k.message_id) for k in keys]
         rows = [
-            {"platform": k.platform.value, "chat_id": k.chat_id, "message_id": k.message_id,
-             "received_at": at}
-            for k in dict.fromkeys(keys)
-        ]  # fmt: skip
+            {"platform": platform, "chat_id": chat_id, "message_id": message_id, "received_at": at}
+            for platform, chat_id, message_id in dict.fromkeys(wanted)
+        ]
         async with self._db.transaction(touches=(inbox,)) as connection:
             name = connection.dialect.name
             if name not in ("sqlite", "postgresql"):
                 return [await self.record(k.platform, k.chat_id, k.message_id, at) for k in keys]
             # A list of parameter sets: SQLAlchemy sends it as multi-row INSERTs
             # ("insertmanyvalues") with RETURNING, without building a statement per row.
-            statement = _RECORD_NEW[name]
-            inserted = {
-                InboxKey(Platform(r.platform), r.chat_id, r.message_id)
-                for r in await connection.execute(statement, rows)
-            }
+            result = await connection.execute(_RECORD_NEW[name], rows)
+            inserted = {tuple(row) for row in result}
         fresh: list[bool] = []
-        for key in keys:
+        for key in wanted:
             fresh.append(key in inserted)
             inserted.discard(key)
         return fresh
