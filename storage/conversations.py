@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select
 
@@ -15,6 +16,8 @@ from storage.schema import conversations
 _BY_USERS = select(conversations).where(
     conversations.c.user_id.in_(bindparam("users", expanding=True))
 )
+
+_EXPIRED = delete(conversations).where(conversations.c.expires_at <= bindparam("now"))
 
 
 def _key(chat: ChatRef, user: UserRef) -> dict[str, str]:
@@ -68,6 +71,11 @@ class SqlConversationRepository:
                     expires_at=conversation.expires_at,
                 )
             )
+
+    async def delete_expired(self, now: datetime) -> None:
+        """Forget every conversation that expired by `now`."""
+        async with self._db.transaction(touches=(conversations,)) as connection:
+            await connection.execute(_EXPIRED, {"now": now})
 
     async def delete(self, chat: ChatRef, user: UserRef) -> None:
         """Forget the conversation."""

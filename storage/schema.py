@@ -209,8 +209,10 @@ conversations = Table(
     Column("slots", Text, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
-# 0009: every batch of messages reads the flows of its senders by user (SqlConversationRepository)
+# 0009: every batch of messages reads the flows of its senders by user, and starting a flow
+# deletes the expired ones (SqlConversationRepository)
 Index("ix_conversations_user", conversations.c.user_id)
+Index("ix_conversations_expires_at", conversations.c.expires_at)
 
 # Every scheduled send (visitor-day reminder, reminder occurrence, digest) by a deterministic key,
 # written in the same transaction as its outbox rows: the key makes it happen exactly once.

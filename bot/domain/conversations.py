@@ -41,6 +41,10 @@ class ConversationRepository(Protocol):
         """Forget the conversation."""
         ...
 
+    async def delete_expired(self, now: datetime) -> None:
+        """Forget every conversation that expired by `now`."""
+        ...
+
 
 class ConversationService:
     """Starts, reads and ends flows; an expired flow reads as no flow."""
@@ -51,9 +55,11 @@ class ConversationService:
     async def start(
         self, chat: ChatRef, user: UserRef, state: str, slots: Mapping[str, str], ttl: timedelta
     ) -> None:
-        """Put the user into `state` until `ttl` has passed."""
-        expires_at = self._clock.now() + ttl
-        await self._conversations.put(chat, user, Conversation(state, dict(slots), expires_at))
+        """Put the user into `state` until `ttl` has passed (and forget expired flows, which
+        would otherwise pile up: every batch of messages reads its senders' flows)."""
+        now = self._clock.now()
+        await self._conversations.delete_expired(now)
+        await self._conversations.put(chat, user, Conversation(state, dict(slots), now + ttl))
 
     async def current(self, chat: ChatRef, user: UserRef) -> Conversation | None:
         """The user's live flow in this chat, if any."""
