@@ -232,7 +232,7 @@ class SqlTicketRepository(SqlTicketFollowups, SqlTicketDue, SqlRateCounts):
         parameters = {"request_type": request_type.value, "since": since, "nodes": sorted(nodes)}
         async with self._db.reading(touches=(tickets,)) as connection:
             rows = (await connection.execute(_DUPLICATE_CANDIDATES, parameters)).all()
-        return [DuplicateCandidate(row.id, row.text, row.location, row.urgent) for row in rows]
+        return [DuplicateCandidate._make(row) for row in rows]  # (id, text, location, urgent)
 
     async def merged_into(self, ticket_id: int) -> list[Ticket]:
         """Tickets merged into this one, oldest first."""

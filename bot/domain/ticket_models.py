@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bot.domain.community import Node, Person
 from bot.domain.rates import RateCounts
@@ -69,9 +69,9 @@ class Ticket:
     escalation_level: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class DuplicateCandidate:
-    """What duplicate detection compares of an active ticket (not the whole ticket)."""
+class DuplicateCandidate(NamedTuple):
+    """What duplicate detection compares of an active ticket (not the whole ticket); a named
+    tuple, because every new request gets one for each active ticket of its type nearby."""
 
     id: int
     text: str
