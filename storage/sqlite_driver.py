@@ -7,9 +7,11 @@ loop a future, a queue hand-off and a wake-up (about 20 µs of CPU and more of w
 adapter does the four steps in one function (`_run`), as aiosqlite's own `execute_fetchall`
 does, and runs it:
 
-- on aiosqlite's thread when the connection is not inside a transaction: `BEGIN IMMEDIATE`
-  (which may wait up to busy_timeout for another writer's lock), and autocommit reads (which
-  may be long scans for digests);
+- on aiosqlite's thread when the connection is not inside a transaction: autocommit reads
+  (which may be long scans for digests), and `BEGIN IMMEDIATE` when another connection holds
+  the write lock (it then waits up to busy_timeout). `BEGIN IMMEDIATE` is first tried right
+  on the event loop with no busy timeout: when nobody else is writing, which is nearly always,
+  it takes the lock at once, without a trip;
 - right on the event loop when the connection is inside a transaction. That transaction began
   IMMEDIATE, so it already holds SQLite's write lock, and in WAL mode (`storage/db.py` sets it)
   no other connection can make its statements wait: the short, indexed statements of handling
@@ -42,6 +44,26 @@ from sqlalchemy.util import await_only
 # What one statement left behind: description, rows, lastrowid, rowcount.
 _Outcome = tuple[Any, list[Any] | None, int, int]
 
+_BEGIN = "BEGIN IMMEDIATE"
+SQLITE_BUSY = 5
+
+
+def _begin_at_once(raw: sqlite3.Connection) -> _Outcome | None:
+    """`BEGIN IMMEDIATE` without waiting for the write lock; None when someone else holds it.
+
+    The busy timeout is 0 for this one statement, and whatever it was afterwards.
+    """
+    (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        return _run(raw, _BEGIN, None, False)
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF != SQLITE_BUSY:
+            raise
+        return None
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+
 
 def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
     """Run one statement to completion (on aiosqlite's thread, or inline: see the module)."""
@@ -66,6 +88,11 @@ async def _inline(raw: sqlite3.Connection, operation: str, parameters: Any, many
     return _run(raw, operation, parameters, many)
 
 
+async def _inline_begin(raw: sqlite3.Connection) -> _Outcome | None:
+    """`_begin_at_once` on the event loop, as a coroutine (see `_inline`)."""
+    return _begin_at_once(raw)
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A buffered cursor whose execute and executemany each make at most one trip to the
     thread: none inside a write transaction."""
@@ -85,9 +112,13 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             # _handle_exception turns that into the error SQLAlchemy treats as a disconnect.
             raw: sqlite3.Connection = connection._conn
             adapter = cast(OneTripConnection, self._adapt_connection)
-            if raw.in_transaction and adapter.inline_in_transaction:
-                outcome: _Outcome = self.await_(_inline(raw, operation, parameters, many))
-            else:
+            outcome: _Outcome | None = None
+            if adapter.inline_in_transaction:
+                if raw.in_transaction:
+                    outcome = self.await_(_inline(raw, operation, parameters, many))
+                elif operation == _BEGIN and not many:
+                    outcome = self.await_(_inline_begin(raw))
+            if outcome is None:
                 outcome = self.await_(connection._execute(_run, raw, operation, parameters, many))
         except Exception as error:
             self._adapt_connection._handle_exception(error)

@@ -3,6 +3,9 @@ outside a transaction and none inside one."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -33,8 +36,7 @@ async def test_statements_in_a_transaction_run_inline_with_their_rows_and_counts
     database: Database, trips: list[str]
 ) -> None:
     async with database.transaction() as connection:
-        assert "_run" in trips  # BEGIN IMMEDIATE, which may wait for the lock, on the thread
-        trips.clear()
+        assert trips == []  # BEGIN IMMEDIATE too: nobody else holds the write lock
         inserted = await connection.execute(insert(inbox).values(inbox_row("m1")))
         assert inserted.inserted_primary_key == (1,)
         many = await connection.execute(insert(inbox), [inbox_row("m2"), inbox_row("m3")])
@@ -132,3 +134,24 @@ async def test_without_wal_statements_in_a_transaction_stay_on_the_thread(
         trips.clear()
         await connection.execute(insert(inbox).values(inbox_row("m1")))
         assert trips == ["_run"]
+
+
+async def test_begin_waits_on_the_thread_while_another_connection_writes(
+    database: Database, trips: list[str], tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "storage.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.2, other.execute, "COMMIT")  # and lets go of it soon
+    try:
+        async with database.transaction() as connection:
+            await connection.execute(insert(inbox).values(inbox_row("m1")))
+            raw = await connection.get_raw_connection()
+            timeout = raw.driver_connection._conn.execute("PRAGMA busy_timeout").fetchone()
+    finally:
+        other.close()
+    assert trips[0] == "_run"  # the BEGIN that waited for the lock, on the thread
+    assert timeout == (10000,)  # the try at once left the busy timeout as it was
+    async with database.reading() as connection:
+        count = (await connection.execute(text("SELECT count(*) FROM inbox"))).scalar()
+    assert count == 1
