@@ -18,6 +18,15 @@ _BY_USERS = select(conversations).where(
 )
 
 _EXPIRED = delete(conversations).where(conversations.c.expires_at <= bindparam("now"))
+# One (platform, chat, user): built once, executed with _key()'s values.
+_ONE = (
+    conversations.c.platform == bindparam("platform"),
+    conversations.c.chat_id == bindparam("chat_id"),
+    conversations.c.user_id == bindparam("user_id"),
+)
+_GET = select(conversations).where(*_ONE)
+_DELETE = delete(conversations).where(*_ONE)
+_INSERT = conversations.insert()
 
 
 def _key(chat: ChatRef, user: UserRef) -> dict[str, str]:
@@ -32,12 +41,8 @@ class SqlConversationRepository:
 
     async def get(self, chat: ChatRef, user: UserRef) -> Conversation | None:
         """The stored conversation for this user in this chat."""
-        key = _key(chat, user)
-        query = select(conversations).where(
-            *(getattr(conversations.c, column) == value for column, value in key.items())
-        )
         async with self._db.reading(touches=(conversations,)) as connection:
-            row = (await connection.execute(query)).first()
+            row = (await connection.execute(_GET, _key(chat, user))).first()
         if row is None:
             return None
         return Conversation(row.state, json.loads(row.slots), row.expires_at)
@@ -64,12 +69,13 @@ class SqlConversationRepository:
         async with self._db.transaction(touches=(conversations,)) as connection:
             await self.delete(chat, user)
             await connection.execute(
-                conversations.insert().values(
-                    **_key(chat, user),
-                    state=conversation.state,
-                    slots=json.dumps(dict(conversation.slots), ensure_ascii=False),
-                    expires_at=conversation.expires_at,
-                )
+                _INSERT,
+                _key(chat, user)
+                | {
+                    "state": conversation.state,
+                    "slots": json.dumps(dict(conversation.slots), ensure_ascii=False),
+                    "expires_at": conversation.expires_at,
+                },
             )
 
     async def delete_expired(self, now: datetime) -> None:
@@ -79,10 +85,5 @@ class SqlConversationRepository:
 
     async def delete(self, chat: ChatRef, user: UserRef) -> None:
         """Forget the conversation."""
-        key = _key(chat, user)
         async with self._db.transaction(touches=(conversations,)) as connection:
-            await connection.execute(
-                delete(conversations).where(
-                    *(getattr(conversations.c, column) == value for column, value in key.items())
-                )
-            )
+            await connection.execute(_DELETE, _key(chat, user))
