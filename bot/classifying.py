@@ -35,6 +35,11 @@ BATCHES_PER_WORKER = 2
 # A worker sends what it has classified once this many seconds passed since it last sent: the
 # first answers of a batch reach the pipeline while the worker still works on the rest.
 ANSWER_EVERY = 0.0005
+# Seconds a worker that holds texts may send nothing before it is taken for stuck (the
+# pipeline waits for its answers inside a write transaction, holding SQLite's write lock).
+STALL_TIMEOUT = 5.0
+# Seconds a worker gets to start and load the model.
+START_TIMEOUT = 60.0
 # Seconds a stopping worker gets to answer what it holds, and then to exit.
 STOP_TIMEOUT = 10.0
 # Bytes of the length in front of each message on a worker's socket.
@@ -58,7 +63,8 @@ class Classifier(Protocol):
 
 
 class InlineClassifier:
-    """Classifies on the event loop: the default, and what tests and replays use."""
+    """Classifies on the event loop: with 0 workers (the default on one core), in replays and
+    in tests."""
 
     def __init__(self, classify: Callable[[str], Classification] = nlp.classify) -> None:
         self._classify = classify
@@ -91,6 +97,9 @@ def classify_batch(
     """Runs in a worker process: each text's classification, or the error it raised (so one
     bad text does not fail the others of its batch), in order: the first alone, then in parts
     of whatever was classified in `every` seconds."""
+    if not texts:
+        yield []  # every batch gets an answer, or its successors' would be taken for its own
+        return
     results: list[Classification | str] = []
     since = None  # the first answer goes alone, at once: the pipeline waits for it first
     for text in texts:
@@ -138,6 +147,13 @@ class _Worker:
     writer: asyncio.StreamWriter
     in_flight: deque[_Batch] = field(default_factory=deque)
     listening: asyncio.Task[None] | None = None
+    # Loop time of the last sign of progress: an answer, or a batch handed to it while idle.
+    heard: float = 0.0
+    # Set by _watch, which starts once the worker has loaded the model (start() waits for that).
+    stalled: bool = False
+    watch: asyncio.TimerHandle | None = None
+
+
 
 
 class ProcessClassifier:
@@ -166,7 +182,10 @@ class ProcessClassifier:
                 self._workers.append(await self._spawn())
             # Every worker loads jieba and the model now, not on the first message.
             warmed = [self._send(worker, [""]) for worker in self._workers]
-            await asyncio.gather(*(future for batch in warmed for _, future in batch))
+            ready = asyncio.gather(*(future for batch in warmed for _, future in batch))
+            await asyncio.wait_for(ready, START_TIMEOUT)
+            for worker in self._workers:
+                self._watch(worker)
         except Exception:
             logger.exception("classifier workers did not start; classifying on the event loop")
             self._break()
@@ -226,17 +245,32 @@ class ProcessClassifier:
             logger.exception("a classifier batch could not be sent; classifying it here")
             self._answer_inline(batch)
             return batch
+        if not worker.in_flight:
+            worker.heard = asyncio.get_running_loop().time()
         worker.in_flight.append(batch)
         worker.writer.write(frame)
         return batch
 
+    def _watch(self, worker: _Worker) -> None:
+        """Every half STALL_TIMEOUT: a worker that holds texts and has sent nothing for
+        STALL_TIMEOUT is stuck; cutting its socket makes _listen answer its texts here."""
+        if self._broken or self._stopping:
+            return
+        loop = asyncio.get_running_loop()
+        if worker.in_flight and loop.time() - worker.heard >= STALL_TIMEOUT:
+            worker.stalled = True
+            worker.writer.transport.abort()
+            return
+        worker.watch = loop.call_later(STALL_TIMEOUT / 2, self._watch, worker)
+
     async def _listen(self, worker: _Worker) -> None:
         """Read a worker's answers, part by part, in the order the batches were sent."""
-        died = False
+        died = stalled = False
         try:
             while True:
                 header = await worker.reader.readexactly(_HEADER)
                 body = await worker.reader.readexactly(int.from_bytes(header, "big"))
+                worker.heard = asyncio.get_running_loop().time()
                 if self._broken:  # what it held was answered here already (_fall_back)
                     break
                 # Delivered before they leave in_flight: if this raises, _fall_back answers the
@@ -248,9 +282,16 @@ class ProcessClassifier:
                     worker.in_flight.popleft()
                     self._dispatch()
         except (asyncio.IncompleteReadError, ConnectionError):
-            died = not self._stopping and not self._broken
+            stalled = worker.stalled  # _watch cut it off
+            died = not self._stopping and not self._broken and not stalled
         except Exception:  # an answer that makes no sense: stop trusting the workers
             logger.exception("a classifier worker's answer was unreadable; classifying here")
+        if stalled:
+            logger.error(
+                "a classifier worker sent nothing for %.0f s while it held texts; "
+                "classifying on the event loop",
+                STALL_TIMEOUT,
+            )
         self._fall_back()  # first: the texts it held are answered before anything waits
         await asyncio.to_thread(_end, worker.process)  # no zombie until stop()
         if died:
@@ -310,6 +351,9 @@ class ProcessClassifier:
         if held:
             await asyncio.wait(held, timeout=STOP_TIMEOUT)
         self._stopping = True
+        for worker in self._workers:
+            if worker.watch is not None:
+                worker.watch.cancel()
         self._fall_back()  # anything a stuck worker still holds; each _listen then ends
         for worker in self._workers:
             if worker.listening is not None:

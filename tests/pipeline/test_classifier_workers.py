@@ -178,3 +178,52 @@ async def test_stopping_ends_a_stuck_worker(monkeypatch: pytest.MonkeyPatch) -> 
     await asyncio.wait_for(classifier.stop(), 30)
     assert all(isinstance(s, asyncio.Future) and s.done() for s in submitted)
     assert not process.is_alive()
+
+
+async def test_a_silent_worker_leaves_classification_on_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("bot.classifying.STALL_TIMEOUT", 0.3)
+    monkeypatch.setattr("bot.classifying.STOP_TIMEOUT", 0.5)
+    classifier = ProcessClassifier(1)
+    await classifier.start()
+    try:
+        process = classifier._workers[0].process
+        assert process.pid is not None
+        await asyncio.sleep(0.5)  # idle longer than the stall timeout: that is not a stall
+        assert isinstance(classifier.submit(TEXTS[1]), asyncio.Future)
+        os.kill(process.pid, signal.SIGSTOP)  # alive, holding texts, answering nothing
+        answers = await asyncio.wait_for(_answers(classifier, TEXTS), 5)
+        assert answers == [nlp.classify(text) for text in TEXTS]
+        assert not isinstance(classifier.submit(TEXTS[0]), asyncio.Future)
+        assert "sent nothing for" in caplog.text
+    finally:
+        await classifier.stop()
+    assert not process.is_alive()
+
+
+def test_an_empty_batch_still_gets_its_answer() -> None:
+    assert list(classify_batch([])) == [[]]
+
+
+async def test_a_worker_that_never_gets_ready_leaves_classification_on_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot.classifying.START_TIMEOUT", 0.5)
+    monkeypatch.setattr("bot.classifying.STOP_TIMEOUT", 0.5)
+    spawn = ProcessClassifier._spawn
+
+    async def wedged(self: ProcessClassifier) -> object:
+        worker = await spawn(self)
+        assert worker.process.pid is not None
+        os.kill(worker.process.pid, signal.SIGSTOP)  # never loads the model
+        return worker
+
+    monkeypatch.setattr(ProcessClassifier, "_spawn", wedged)
+    classifier = ProcessClassifier(1)
+    await asyncio.wait_for(classifier.start(), 10)
+    try:
+        assert classifier.submit(TEXTS[0]) == nlp.classify(TEXTS[0])
+    finally:
+        await classifier.stop()
+    assert not classifier._workers
