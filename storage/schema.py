@@ -209,7 +209,7 @@ conversations = Table(
     Column("slots", Text, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
-# 0009: every batch of messages reads the flows of its senders by user, and starting a flow
+# 0009: every batch of messages reads the flows of its senders by user; 0010: starting a flow
 # deletes the expired ones (SqlConversationRepository)
 Index("ix_conversations_user", conversations.c.user_id)
 Index("ix_conversations_expires_at", conversations.c.expires_at)

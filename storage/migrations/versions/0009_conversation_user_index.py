@@ -1,5 +1,4 @@
-"""Indexes for conversations: by user (a batch reads its senders' flows) and by expiry
-(starting a flow deletes the expired ones).
+"""An index for reading the flows of a batch's senders: conversations by user.
 
 Revision ID: 0009
 Revises: 0008
@@ -17,12 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add ix_conversations_user (user_id) and ix_conversations_expires_at (expires_at)."""
+    """Add ix_conversations_user (user_id)."""
     op.create_index("ix_conversations_user", "conversations", ["user_id"])
-    op.create_index("ix_conversations_expires_at", "conversations", ["expires_at"])
 
 
 def downgrade() -> None:
     """Drop what the upgrade added."""
-    op.drop_index("ix_conversations_expires_at", table_name="conversations")
     op.drop_index("ix_conversations_user", table_name="conversations")
