@@ -197,24 +197,70 @@ MAX_WORKERS = 16
 AUTO = "auto"
 
 
-# A container's CPU limit (cgroup v2): "max 100000", or "<quota> <period>" in microseconds.
-CPU_LIMIT = Path("/sys/fs/cgroup/cpu.max")
+CGROUPS = Path("/sys/fs/cgroup")
+MEMBERSHIP = Path("/proc/self/cgroup")
 
 
-def usable_cores(limit: Path = CPU_LIMIT) -> int:
+def usable_cores(cgroups: Path = CGROUPS, membership: Path = MEMBERSHIP) -> int:
     """The cores this process may run on: its affinity (where the platform tells), and no
-    more than a container's CPU limit allows (a 1.5-CPU limit counts as one core)."""
+    more than a CPU limit on its cgroup allows (a 1.5-CPU limit counts as one core)."""
     if hasattr(os, "sched_getaffinity"):
         cores = len(os.sched_getaffinity(0))
     else:
         cores = os.cpu_count() or 1
+    limit = cpu_limit(cgroups, membership)
+    return cores if limit is None else min(cores, limit)
+
+
+def cpu_limit(cgroups: Path = CGROUPS, membership: Path = MEMBERSHIP) -> int | None:
+    """Whole CPUs allowed by the tightest CPU quota on this process's cgroup or any parent
+    (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`), at least 1; None when none is set or none
+    can be read (no cgroups, another platform)."""
     try:
-        quota, period = limit.read_text(encoding="ascii").split()
-        if quota != "max":
-            cores = min(cores, max(1, int(quota) // int(period)))
+        lines = membership.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    limits: list[int] = []
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and not controllers:
+            mounts = [cgroups, cgroups / "unified"]  # v2, alone or beside v1
+        elif "cpu" in controllers.split(","):
+            mounts = [cgroups / controllers, cgroups / "cpu"]  # v1
+        else:
+            continue
+        for mount in mounts:
+            limits.extend(_quotas(mount, path))
+    return max(1, min(limits)) if limits else None
+
+
+def _quotas(mount: Path, path: str) -> list[int]:
+    """The CPU quotas (in whole CPUs) set on `path` and its parents under one cgroup mount.
+    Inside a container the mount shows its own cgroup at the root, so the root counts too."""
+    found: list[int] = []
+    directory = mount / path.strip("/")
+    while True:
+        quota = _quota(directory)
+        if quota is not None:
+            found.append(quota)
+        if directory == mount or mount not in directory.parents:
+            return found
+        directory = directory.parent
+
+
+def _quota(directory: Path) -> int | None:
+    try:
+        if (directory / "cpu.max").exists():
+            quota, period = (directory / "cpu.max").read_text(encoding="ascii").split()
+            return None if quota == "max" else int(quota) // int(period)
+        if (directory / "cpu.cfs_quota_us").exists():
+            quota = (directory / "cpu.cfs_quota_us").read_text(encoding="ascii").strip()
+            period = (directory / "cpu.cfs_period_us").read_text(encoding="ascii").strip()
+            return None if int(quota) < 0 else int(quota) // int(period)
     except (OSError, ValueError, ZeroDivisionError):
-        pass  # no limit, or none we can read: the affinity stands
-    return cores
+        return None  # unreadable: as if unset
+    return None
 
 
 def read_classifier(root: TableReader) -> ClassifierSettings:

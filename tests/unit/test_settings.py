@@ -21,6 +21,7 @@ from config import (
 )
 
 # Imported before tests/conftest.py makes every test see one core.
+from config.sections import cpu_limit
 from config.sections import usable_cores as real_usable_cores
 
 # The shape issue 2 promises to accept, verbatim.
@@ -891,14 +892,46 @@ def test_classifier_workers_are_one_on_two_cores_unless_set(
     assert load_settings(path).classifier.workers == workers
 
 
+def _cgroups(tmp_path: Path, membership: str, files: dict[str, str]) -> tuple[Path, Path]:
+    root = tmp_path / "cgroup"
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content, encoding="ascii")
+    (tmp_path / "self").write_text(membership, encoding="utf-8")
+    return root, tmp_path / "self"
+
+
 @pytest.mark.parametrize(
-    ("limit", "at_most"),
-    [("max 100000\n", None), ("100000 100000\n", 1), ("150000 100000\n", 1), ("400000 100000", 4)],
+    ("membership", "files", "limit"),
+    [
+        # cgroup v2 in a container: its own cgroup is the mount's root
+        ("0::/\n", {"cpu.max": "max 100000\n"}, None),
+        ("0::/\n", {"cpu.max": "150000 100000\n"}, 1),
+        ("0::/\n", {"cpu.max": "50000 100000\n"}, 1),  # half a CPU is still one core
+        # cgroup v2 on the host (a systemd service): the tightest of it and its parents
+        (
+            "0::/system.slice/linli.service\n",
+            {
+                "system.slice/cpu.max": "200000 100000",
+                "system.slice/linli.service/cpu.max": "400000 100000",
+            },
+            2,
+        ),
+        # cgroup v1 (this machine's kind): no quota, a quota, and a container's own root
+        ("4:memory:/x\n1:cpu:/\n0::/\n", {"cpu/cpu.cfs_quota_us": "-1"}, None),
+        (
+            "2:cpu,cpuacct:/docker/abc\n",
+            {"cpu,cpuacct/cpu.cfs_quota_us": "300000", "cpu,cpuacct/cpu.cfs_period_us": "100000"},
+            3,
+        ),
+        ("", {}, None),
+    ],
 )
-def test_a_container_cpu_limit_caps_the_usable_cores(
-    tmp_path: Path, limit: str, at_most: int | None
+def test_a_cgroup_cpu_quota_caps_the_usable_cores(
+    tmp_path: Path, membership: str, files: dict[str, str], limit: int | None
 ) -> None:
-    path = tmp_path / "cpu.max"
-    path.write_text(limit, encoding="ascii")
-    affinity = real_usable_cores(tmp_path / "absent")
-    assert real_usable_cores(path) == (affinity if at_most is None else min(affinity, at_most))
+    cgroups, self_file = _cgroups(tmp_path, membership, files)
+    assert cpu_limit(cgroups, self_file) == limit
+    affinity = real_usable_cores(cgroups, tmp_path / "absent")
+    expected = affinity if limit is None else min(affinity, limit)
+    assert real_usable_cores(cgroups, self_file) == expected
