@@ -154,8 +154,6 @@ class _Worker:
     watch: asyncio.TimerHandle | None = None
 
 
-
-
 class ProcessClassifier:
     """Classifies in worker processes, in batches of whatever queued up meanwhile.
 
