@@ -155,3 +155,32 @@ async def test_begin_waits_on_the_thread_while_another_connection_writes(
     async with database.reading() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM inbox"))).scalar()
     assert count == 1
+
+
+async def test_a_begin_that_fails_otherwise_raises_and_keeps_the_busy_timeout(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.sqlite_driver as driver
+
+    run = driver._run
+    failed_on: list[sqlite3.Connection] = []
+
+    def failing(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Any:
+        if operation == "BEGIN IMMEDIATE":
+            failed_on.append(raw)
+            error = sqlite3.OperationalError("database table is locked")
+            error.sqlite_errorcode = 262  # SQLITE_LOCKED_SHAREDCACHE: not "busy", so no retry
+            raise error
+        return run(raw, operation, parameters, many)
+
+    monkeypatch.setattr(driver, "_run", failing)
+    with pytest.raises(OperationalError, match="table is locked"):
+        async with database.transaction():
+            pass
+    monkeypatch.setattr(driver, "_run", run)
+    async with database.transaction() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection._conn
+        timeout = raw.execute("PRAGMA busy_timeout").fetchone()
+        await connection.execute(insert(inbox).values(inbox_row("m1")))
+    assert failed_on == [raw]  # the same pooled connection, tried inline once
+    assert timeout == (10000,)
