@@ -20,6 +20,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "bot/adapters/telegram_redaction.py",
         "bot/adapters/telegram_sending.py",
         "bot/adapters/telegram_updates.py",
+        "bot/adapters/telegram_webhook.py",
     ),
     "sqlalchemy": ("storage/",),
     "aiosqlite": ("storage/",),

@@ -42,6 +42,7 @@ from bot.adapters.pacing import Pacer, SendSchedule
 from bot.adapters.telegram_redaction import TokenRedactor, redact, silence_url_logging
 from bot.adapters.telegram_sending import Part, inline_keyboard, numeric_chat_id, parts_of
 from bot.adapters.telegram_updates import BotIdentity, Event, translate_update
+from bot.adapters.telegram_webhook import WebhookServer
 from bot.clock import Clock, SystemClock
 from bot.events import (
     BotRemoved,
@@ -122,6 +123,7 @@ class TelegramAdapter:
         self._connected = asyncio.Event()
         self._identity: BotIdentity | None = None
         self._sink: EventSink | None = None
+        self._webhook: WebhookServer | None = None
 
     @property
     def identity(self) -> BotIdentity | None:
@@ -143,7 +145,6 @@ class TelegramAdapter:
 
     async def _run_application(self, sink: EventSink) -> None:
         application = self._build_application()
-        application.add_handler(TypeHandler(Update, self._on_update))
         application.add_handler(TypeHandler(ChatMigrated, self._on_event))
         application.add_handler(TypeHandler(BotRemoved, self._on_event))
         application.add_error_handler(self._on_error)
@@ -232,17 +233,23 @@ class TelegramAdapter:
                 return True
 
     async def _start_webhook(self, application: TelegramApplication, url: str) -> None:
-        updater = application.updater
-        if updater is None:
-            raise RuntimeError("telegram: PTB built no updater")
+        """Serve the webhook (telegram_webhook.py: answered once each update is stored), then
+        tell Telegram where it is."""
         options = self._options
-        await updater.start_webhook(
+        secret = options.webhook_secret or secrets.token_urlsafe(32)
+        server = WebhookServer(
             listen=options.webhook_listen,
             port=options.webhook_port,
-            url_path=urlsplit(url).path.lstrip("/"),
-            webhook_url=url,
-            secret_token=options.webhook_secret or secrets.token_urlsafe(32),
-            allowed_updates=ALLOWED_UPDATES,
+            path=urlsplit(url).path,
+            secret=secret,
+            bot=application.bot,
+            store=self._store,
+            give_up_after=MAX_UPDATE_FAILURES,
+        )
+        await server.start()
+        self._webhook = server
+        await application.bot.set_webhook(
+            url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
         )
         logger.info("telegram: connected as @%s (webhook)", application.bot.username)
 
@@ -350,6 +357,9 @@ class TelegramAdapter:
 
     async def _disconnect(self, application: TelegramApplication) -> None:
         # Stop fetching first, then let the application finish the updates it already has.
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
@@ -360,12 +370,6 @@ class TelegramAdapter:
         logger.info("telegram: disconnected")
 
     # -------------------------------------------------------------------- incoming
-
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Webhook updates, through PTB's application."""
-        if self._identity is not None:
-            events = translate_update(update, self._identity, self._clock.now())
-            await self._deliver_events(update, events)
 
     async def _deliver_events(self, update: Update, events: Sequence[Event]) -> None:
         """Hand one update's events to the sink; answer a button press with its reply."""

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 Json = dict[str, object]
 
@@ -778,7 +778,7 @@ class FakeTelegram:
                     self.webhook_url, json=update, headers=headers
                 ) as response:
                     delivered = 200 <= response.status < 300
-            except OSError:
+            except (OSError, ClientError):  # refused, or cut off before it answered
                 delivered = False
             if delivered:
                 self.webhook_deliveries.append(int(str(update["update_id"])))

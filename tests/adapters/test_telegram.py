@@ -17,7 +17,7 @@ from telegram import Bot, TelegramObject, Update
 
 from bot.adapters.base import DeliveryError
 from bot.adapters.pacing import Pacer, SendSchedule, SendTicket
-from bot.adapters.telegram import TelegramAdapter, TelegramOptions
+from bot.adapters.telegram import MAX_UPDATE_FAILURES, TelegramAdapter, TelegramOptions
 from bot.adapters.telegram_sending import split_text, utf16_length
 from bot.adapters.telegram_updates import BotIdentity, normalise_text, translate_update
 from bot.events import (
@@ -70,6 +70,29 @@ class RecordingSink:
     def messages(self) -> list[IncomingMessage]:
         """Only the messages, in order."""
         return [event for event in self.events if isinstance(event, IncomingMessage)]
+
+
+def _webhook_options() -> TelegramOptions:
+    port = free_port()
+    return TelegramOptions(
+        mode="webhook",
+        webhook_url=f"http://127.0.0.1:{port}/telegram/hook",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+        webhook_secret="s3cret-for-tests",
+    )
+
+
+class FailsOnce(RecordingSink):
+    """The first commit fails (say the database was locked); the next ones work."""
+
+    calls = 0
+
+    async def __call__(self, event: IncomingMessage | PlatformEvent) -> str | None:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("database is locked")
+        return await super().__call__(event)
 
 
 def populate(fake: FakeTelegram) -> None:
@@ -504,24 +527,16 @@ async def test_an_update_not_yet_stored_is_not_confirmed_and_comes_again(
     assert isinstance(again, IncomingMessage) and again.text == "2栋门禁坏了"
 
 
-async def test_an_update_whose_commit_failed_is_fetched_again(fake: FakeTelegram) -> None:
-    class FailsOnce(RecordingSink):
-        """The first commit fails (say the database was locked); the next ones work."""
-
-        calls = 0
-
-        async def __call__(self, event: IncomingMessage | PlatformEvent) -> str | None:
-            self.calls += 1
-            if self.calls == 1:
-                raise RuntimeError("database is locked")
-            return await super().__call__(event)
-
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_an_update_whose_commit_failed_comes_again(fake: FakeTelegram, mode: str) -> None:
     sink = FailsOnce()
-    adapter = TelegramAdapter(fake.token, TelegramOptions(), api_base=fake.base_url)
+    options = _webhook_options() if mode == "webhook" else TelegramOptions()
+    adapter = TelegramAdapter(fake.token, options, api_base=fake.base_url)
     task = asyncio.create_task(adapter.run(sink))
     try:
         fake.say(GROUP, RESIDENT, "2栋门禁坏了")
-        (stored,) = await sink.wait_for(1)  # after the failure, from a second fetch
+        # Polling fetches it again; the webhook answered 500, so Telegram sent it again.
+        (stored,) = await sink.wait_for(1)
         await fake.wait_until_confirmed()
     finally:
         task.cancel()
@@ -529,6 +544,7 @@ async def test_an_update_whose_commit_failed_is_fetched_again(fake: FakeTelegram
             await task
     assert sink.calls == 2
     assert isinstance(stored, IncomingMessage) and stored.text == "2栋门禁坏了"
+    assert fake.webhook_failures == (1 if mode == "webhook" else 0)
 
 
 async def test_polling_survives_a_failed_start_and_reports_a_revoked_token(
@@ -752,3 +768,24 @@ async def test_webhook_mode_checks_the_secret_token(fake: FakeTelegram) -> None:
     assert statuses == [403, 403]
     assert [m.text for m in sink.messages] == ["地下车库漏水", "谢谢"]
     assert fake.calls_of("getUpdates") == []
+
+
+async def test_a_webhook_update_that_never_stores_is_given_up_after_some_tries(
+    fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    class AlwaysFails(RecordingSink):
+        async def __call__(self, event: IncomingMessage | PlatformEvent) -> str | None:
+            raise RuntimeError("database is locked")
+
+    adapter = TelegramAdapter(fake.token, _webhook_options(), api_base=fake.base_url)
+    task = asyncio.create_task(adapter.run(AlwaysFails()))
+    try:
+        await fake.wait_for(lambda: bool(fake.webhook_url), what="setWebhook")
+        fake.say(GROUP, RESIDENT, "2栋门禁坏了")
+        await fake.wait_until_confirmed()  # Telegram stops sending it once answered 200
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert fake.webhook_failures == MAX_UPDATE_FAILURES - 1
+    assert "giving up on update" in caplog.text
