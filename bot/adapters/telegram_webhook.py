@@ -97,6 +97,9 @@ class _Hook(RequestHandler):
         server.idle.clear()
         try:
             stored = await server.store([update])
+        except Exception:  # an adapter bug: counted as a failed try, never retried forever
+            logger.exception("telegram: webhook update %s could not be handled", update.update_id)
+            stored = 0
         finally:
             server.handling -= 1
             if not server.handling:

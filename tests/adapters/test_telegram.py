@@ -770,15 +770,25 @@ async def test_webhook_mode_checks_the_secret_token(fake: FakeTelegram) -> None:
     assert fake.calls_of("getUpdates") == []
 
 
+@pytest.mark.parametrize("failing", ["the commit", "the adapter"])
 async def test_a_webhook_update_that_never_stores_is_given_up_after_some_tries(
-    fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+    fake: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
 ) -> None:
     class AlwaysFails(RecordingSink):
         async def __call__(self, event: IncomingMessage | PlatformEvent) -> str | None:
             raise RuntimeError("database is locked")
 
+    def unreadable(*args: object) -> None:
+        raise ValueError("an update no version of Linli understands")
+
+    sink = AlwaysFails() if failing == "the commit" else RecordingSink()
+    if failing == "the adapter":
+        monkeypatch.setattr("bot.adapters.telegram.translate_update", unreadable)
     adapter = TelegramAdapter(fake.token, _webhook_options(), api_base=fake.base_url)
-    task = asyncio.create_task(adapter.run(AlwaysFails()))
+    task = asyncio.create_task(adapter.run(sink))
     try:
         await fake.wait_for(lambda: bool(fake.webhook_url), what="setWebhook")
         fake.say(GROUP, RESIDENT, "2栋门禁坏了")
