@@ -263,7 +263,7 @@ class ProcessClassifier:
 
     async def _listen(self, worker: _Worker) -> None:
         """Read a worker's answers, part by part, in the order the batches were sent."""
-        died = stalled = False
+        died = False
         try:
             while True:
                 header = await worker.reader.readexactly(_HEADER)
@@ -280,11 +280,10 @@ class ProcessClassifier:
                     worker.in_flight.popleft()
                     self._dispatch()
         except (asyncio.IncompleteReadError, ConnectionError):
-            stalled = worker.stalled  # _watch cut it off
-            died = not self._stopping and not self._broken and not stalled
+            died = not self._stopping and not self._broken and not worker.stalled
         except Exception:  # an answer that makes no sense: stop trusting the workers
             logger.exception("a classifier worker's answer was unreadable; classifying here")
-        if stalled:
+        if worker.stalled:  # _watch cut it off
             logger.error(
                 "a classifier worker sent nothing for %.0f s while it held texts; "
                 "classifying on the event loop",

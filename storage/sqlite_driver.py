@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
+from collections.abc import Callable
 from threading import Thread
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -43,6 +44,7 @@ from sqlalchemy.util import await_only
 
 # What one statement left behind: description, rows, lastrowid, rowcount.
 _Outcome = tuple[Any, list[Any] | None, int, int]
+_T = TypeVar("_T")
 
 _BEGIN = "BEGIN IMMEDIATE"
 SQLITE_BUSY = 5
@@ -82,15 +84,10 @@ def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -
         cursor.close()
 
 
-async def _inline(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """`_run` on the event loop, as a coroutine: SQLAlchemy's async layer requires every
+async def _on_loop(function: Callable[..., _T], *arguments: Any) -> _T:
+    """`function` run on the event loop, as a coroutine: SQLAlchemy's async layer requires every
     statement to await something, and awaiting this costs a greenlet switch, not a trip."""
-    return _run(raw, operation, parameters, many)
-
-
-async def _inline_begin(raw: sqlite3.Connection) -> _Outcome | None:
-    """`_begin_at_once` on the event loop, as a coroutine (see `_inline`)."""
-    return _begin_at_once(raw)
+    return function(*arguments)
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -115,9 +112,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             outcome: _Outcome | None = None
             if adapter.inline_in_transaction:
                 if raw.in_transaction:
-                    outcome = self.await_(_inline(raw, operation, parameters, many))
+                    outcome = self.await_(_on_loop(_run, raw, operation, parameters, many))
                 elif operation == _BEGIN and not many:
-                    outcome = self.await_(_inline_begin(raw))
+                    outcome = self.await_(_on_loop(_begin_at_once, raw))
             if outcome is None:
                 outcome = self.await_(connection._execute(_run, raw, operation, parameters, many))
         except Exception as error:

@@ -197,7 +197,8 @@ class TelegramAdapter:
 
     def _build_application(self) -> TelegramApplication:
         options = self._options
-        builder = ApplicationBuilder().token(self._token).job_queue(None)
+        # No Updater: Linli polls (_poll) and serves the webhook (telegram_webhook.py) itself.
+        builder = ApplicationBuilder().token(self._token).job_queue(None).updater(None)
         if self._api_base:
             base = self._api_base.rstrip("/")
             builder = builder.base_url(base).base_file_url(_file_base(base))
@@ -356,12 +357,10 @@ class TelegramAdapter:
         return offset
 
     async def _disconnect(self, application: TelegramApplication) -> None:
-        # Stop fetching first, then let the application finish the updates it already has.
+        # Stop receiving first, then let the application finish the events it already has.
         if self._webhook is not None:
             await self._webhook.stop()
             self._webhook = None
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
         if application.running:
             await application.stop()
         await application.shutdown()

@@ -16,7 +16,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
-from typing import Any
 
 from telegram import Bot, Update
 from tornado.httpserver import HTTPServer
@@ -121,6 +120,3 @@ class _Hook(RequestHandler):
     def _finish(self, status: HTTPStatus) -> None:
         self.set_status(status)
         self.finish()
-
-    def data_received(self, chunk: bytes) -> Any:  # pragma: no cover - not streamed
-        return None
