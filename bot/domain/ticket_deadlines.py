@@ -146,6 +146,13 @@ class DeadlineKeeper:
         if ticket.state not in waiting:
             return
         if kind in (DueKind.REMIND_RESPOND, DueKind.REMIND_RESOLVE):
+            deadline = (
+                ticket.respond_by_at if kind is DueKind.REMIND_RESPOND else ticket.resolve_by_at
+            )
+            if self._clock.now() >= deadline:
+                # Late (Linli was down, or the reminder kept failing): a reminder of a deadline
+                # already missed only confuses; the escalation due at that deadline says it.
+                return
             await self._notifier.reminder(ticket, kind, self._assignees(ticket))
             return
         escalated = await self.escalate(ticket, kind)

@@ -93,6 +93,18 @@ async def test_reminder_then_escalation_to_compound_then_community(app: AppHarne
     assert not [t for t in _private(await app.tick(_at(8, 9)), "p-sec") if "督办" in t]
 
 
+async def test_after_downtime_a_missed_deadline_is_escalated_without_a_stale_reminder(
+    app: AppHarness,
+) -> None:
+    await app.say(REPAIR)  # respond by 2 Dec 09:01; Linli is down from 1 Dec until 2 Dec 10:00
+    caught_up = await app.tick(_at(2, 10))
+    assert [t for t in _private(caught_up, "p-sec-ty") if "督办" in t]
+    assert not [t for t in _private(caught_up, "p-grid") if "提醒" in t]
+    # The reminder of the resolution deadline (4 Dec 09:01), still ahead, comes as usual.
+    reminded = await app.tick(_at(4, 8))
+    assert [t for t in _private(reminded, "p-grid") if "提醒：工单 1001" in t]
+
+
 async def test_due_actions_happen_once_even_when_run_twice(app: AppHarness) -> None:
     await app.say(REPAIR)
     app.clock.set(_at(2, 9, 30))
@@ -261,10 +273,11 @@ async def test_a_due_action_that_keeps_failing_is_dropped(
         raise RuntimeError("cannot remind")
 
     monkeypatch.setattr(Notifier, "reminder", broken)
-    for minute in range(0, 12 * 10 + 1, 10):  # a try every ten minutes: twelve in all
-        await app.tick(_at(2, 8, 0) + timedelta(minutes=minute))
+    # Due at 05:01, the deadline at 09:01: a try every ten minutes, twelve in all.
+    for minute in range(0, 12 * 10 + 1, 10):
+        await app.tick(_at(2, 5, 1) + timedelta(minutes=minute))
     assert caplog.text.count("remind_respond of ticket id 1 failed") == 11
     assert "dropping remind_respond of ticket id 1 after 12 failed attempts" in caplog.text
     caplog.clear()
-    await app.tick(_at(2, 12))
+    await app.tick(_at(2, 8))
     assert "remind_respond" not in caplog.text
