@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from bot.adapters.base import Adapter
 from bot.classifying import make_classifier
@@ -21,6 +21,7 @@ from bot.domain.tickets import Deadlines, TicketPolicy, TicketService
 from bot.domain.visitor_days import VisitorDayRules, VisitorDayService
 from bot.domain.vote_service import VoteService
 from bot.events import Platform, RequestType
+from bot.housekeeping import MessageLogKeeper
 from bot.lifecycle import App
 from bot.notifier import Notifier
 from bot.outbox import Dispatcher, Outbox
@@ -212,6 +213,8 @@ def build_app(
         ),
     )
     inbox = SqlInboxRepository(database)
+    keep_log = timedelta(days=settings.storage.keep_message_log_days)
+    housekeeping = MessageLogKeeper([inbox, outbox_repository], keep_log, clock, settings.timezone)
     classifier = make_classifier(settings.classifier.workers)
     pipeline = Pipeline(
         database=database,
@@ -221,6 +224,7 @@ def build_app(
         platform_events=PlatformEventHandler(bindings, directory, outbox, database, inbox, clock),
         classifier=classifier,
         clock=clock,
+        max_age=keep_log,
     )
     return App(
         settings=settings,
@@ -233,8 +237,13 @@ def build_app(
         pipeline=pipeline,
         classifier=classifier,
         adapters=chosen,
-        due_jobs=[*(service.run_due for service in schedules.all), tickets.run_due, votes.run_due],
-        scheduled=[*schedules.all, tickets, votes],
+        due_jobs=[
+            *(service.run_due for service in schedules.all),
+            tickets.run_due,
+            votes.run_due,
+            housekeeping.run_due,
+        ],
+        scheduled=[*schedules.all, tickets, votes, housekeeping],
     )
 
 

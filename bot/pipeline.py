@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.classifying import Classifier
@@ -29,7 +29,7 @@ from bot.events import (
     PlatformEvent,
 )
 from bot.outbox import OutboxEntry
-from bot.ports import Inbox, InboxKey, Transactions
+from bot.ports import OWN_KEY_PREFIX, Inbox, InboxKey, Transactions
 from bot.privacy import mask
 from bot.replies import Reply
 from bot.router import Handler, Match, RouteTable
@@ -93,8 +93,12 @@ class Pipeline:
         platform_events: PlatformEvents,
         classifier: Classifier,
         clock: Clock,
+        max_age: timedelta | None = None,
     ) -> None:
+        """`max_age`: a message sent longer ago than this is skipped (the inbox forgets
+        messages after that long, so it could no longer tell a repeat)."""
         self._db, self._inbox, self._routes = database, inbox, routes
+        self._max_age = max_age
         self._services, self._platform_events = services, platform_events
         self._classifier, self._clock = classifier, clock
         # Messages wait here for the single writer, in arrival order: one FIFO keeps every
@@ -169,10 +173,13 @@ class Pipeline:
 
     async def _handle_batch(self, batch: list[_Pending], *, careful: bool) -> None:
         """Dedupe and read flow states for the whole batch at once, then handle each message."""
+        now = self._clock.now()
+        if self._max_age is not None:
+            batch = self._recent(batch, now - self._max_age)
         keys = [
             InboxKey(p.msg.chat.platform, p.msg.chat.chat_id, _dedupe_key(p.msg)) for p in batch
         ]
-        fresh = await self._inbox.record_many(keys, self._clock.now())
+        fresh = await self._inbox.record_many(keys, now)
         todo = [pending for pending, new in zip(batch, fresh, strict=True) if new]
         flows = await self._services.conversations.current_many(
             [(p.msg.chat, p.msg.sender) for p in todo]
@@ -182,6 +189,21 @@ class Pipeline:
             classification = await pending.classified()
             ctx = self._context(msg, classification, flows.get((msg.chat, msg.sender)))
             await self._guarded(pending, ctx, careful=careful)
+
+    @staticmethod
+    def _recent(batch: list[_Pending], oldest: datetime) -> list[_Pending]:
+        """The messages sent since `oldest`; older ones (a platform replaying history) are
+        logged and dropped."""
+        recent = [p for p in batch if p.msg.sent_at >= oldest]
+        if len(recent) < len(batch):
+            for pending in batch:
+                if pending.msg.sent_at < oldest:
+                    logger.warning(
+                        "skipping message %s in chat %s on %s: sent %s, before the message log",
+                        pending.msg.message_id, pending.msg.chat.chat_id,
+                        pending.msg.chat.platform.value, pending.msg.sent_at.isoformat(),
+                    )  # fmt: skip
+        return recent
 
     def _context(
         self,
@@ -298,7 +320,9 @@ class Pipeline:
 
 async def _unbound_hint_due(inbox: Inbox, msg: IncomingMessage, now: datetime) -> bool:
     """True only the first time: the inbox doubles as a durable "already said" record."""
-    return await inbox.record(msg.chat.platform, msg.chat.chat_id, "linli:bind-hint", now)
+    return await inbox.record(
+        msg.chat.platform, msg.chat.chat_id, f"{OWN_KEY_PREFIX}bind-hint", now
+    )
 
 
 def _dedupe_key(msg: IncomingMessage) -> str:

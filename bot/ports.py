@@ -20,6 +20,11 @@ class Transactions(UnitOfWork, Protocol):
         ...
 
 
+# Message ids Linli records for itself in the inbox ("already said" markers, kept forever):
+# no platform message id starts with it.
+OWN_KEY_PREFIX = "linli:"
+
+
 @dataclass(frozen=True, slots=True)
 class InboxKey:
     """What makes a message unique: its platform, chat and id."""

@@ -14,6 +14,9 @@ from bot.domain.community import Role
 from bot.events import RequestType
 from config.reader import Invalid, TableReader, show, to_enum
 
+# Platforms redeliver for a day (Telegram) or replay recent history (WeChat): a week is the
+# least log that still recognises every repeat; ten years is "keep it".
+MIN_MESSAGE_LOG_DAYS, MAX_MESSAGE_LOG_DAYS = 7, 3650
 ROUTED_TYPES = tuple(kind for kind in RequestType if kind is not RequestType.NONE)
 ROUTABLE_ROLES = tuple(role for role in Role if role not in (Role.RESIDENT, Role.REPORTER))
 
@@ -24,6 +27,8 @@ class StorageSettings:
 
     database: str = "sqlite+aiosqlite:///data/linli.db"
     data_dir: Path = Path("data")
+    # How long the message log (the inbox's redelivery records and the messages sent) is kept.
+    keep_message_log_days: int = 90
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -181,7 +186,7 @@ _DEADLINE_KEYS = ("respond_hours", "resolve_hours")
 
 def read_storage(root: TableReader) -> StorageSettings:
     """[storage]; without `database`, the SQLite file `linli.db` inside `data_dir`."""
-    table = root.table("storage", ("database", "data_dir"))
+    table = root.table("storage", ("database", "data_dir", "keep_message_log_days"))
     data_dir = Path(table.text("data_dir", str(_STORAGE.data_dir)))
     database = table.text("database", f"sqlite+aiosqlite:///{data_dir.as_posix()}/linli.db")
     if "://" not in database:
@@ -189,7 +194,13 @@ def read_storage(root: TableReader) -> StorageSettings:
             table.at("database"),
             f'expected a database URL such as "{_STORAGE.database}", got {show(database)}',
         )
-    return StorageSettings(database=database, data_dir=data_dir)
+    keep = table.integer(
+        "keep_message_log_days",
+        _STORAGE.keep_message_log_days,
+        minimum=MIN_MESSAGE_LOG_DAYS,
+        maximum=MAX_MESSAGE_LOG_DAYS,
+    )
+    return StorageSettings(database=database, data_dir=data_dir, keep_message_log_days=keep)
 
 
 # More classifier processes than this only queue for the same cores.

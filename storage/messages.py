@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot.events import Platform
-from bot.ports import InboxKey
+from bot.ports import OWN_KEY_PREFIX, InboxKey
 from storage.db import Database
 from storage.schema import inbox
 
@@ -77,3 +78,15 @@ class SqlInboxRepository:
             fresh.append(key in inserted)
             inserted.discard(key)
         return fresh
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Forget up to `limit` platform messages received before `before`; Linli's own
+        "already said" records stay. Returns how many were deleted."""
+        chosen = (
+            select(inbox.c.id)
+            .where(inbox.c.received_at < before, ~inbox.c.message_id.startswith(OWN_KEY_PREFIX))
+            .limit(limit)
+        )
+        async with self._db.transaction(touches=(inbox,)) as connection:
+            result = await connection.execute(delete(inbox).where(inbox.c.id.in_(chosen)))
+        return int(result.rowcount)

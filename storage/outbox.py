@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from bot.events import Button, ChatRef, OutgoingMessage, Platform
 from bot.outbox import MAX_ATTEMPTS, OutboxEntry
@@ -129,3 +129,19 @@ class SqlOutboxRepository:
         async with self._db.reading() as connection:
             value: datetime | None = (await connection.execute(query)).scalar()
         return value
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` messages delivered, or given up, before `before` (a message
+        still waiting is never deleted). Returns how many were deleted."""
+        deleted = 0
+        for finished in (
+            outbox.c.sent_at < before,
+            outbox.c.sent_at.is_(None) & (outbox.c.failed_at < before),
+        ):
+            chosen = select(outbox.c.id).where(finished).limit(limit - deleted)
+            async with self._db.transaction(touches=(outbox,)) as connection:
+                result = await connection.execute(delete(outbox).where(outbox.c.id.in_(chosen)))
+            deleted += int(result.rowcount)
+            if deleted >= limit:
+                break
+        return deleted

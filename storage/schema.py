@@ -64,6 +64,7 @@ inbox = Table(
     Column("received_at", UtcDateTime, nullable=False),
     UniqueConstraint("platform", "chat_id", "message_id", name="uq_inbox_message"),
 )
+Index("ix_inbox_received_at", inbox.c.received_at)
 
 # Everything Linli sends, written in the same transaction as the change that caused it.
 outbox = Table(

@@ -111,7 +111,7 @@ class FakePuppetService:
         self_id: str = "wxid_linli_bot",
         self_name: str = "邻里小助手",
         heartbeat_seconds: float | None = None,
-        start_time: int = 1_767_225_600,
+        start_time: int | None = None,
     ) -> None:
         self.token = token
         self.self_id = self_id
@@ -126,7 +126,9 @@ class FakePuppetService:
         self.event_streams_opened = 0
         self.events_delivered = 0
         self._heartbeat_seconds = heartbeat_seconds
-        self._clock_seconds = start_time
+        # Message timestamps count on from now, as a real puppet's (Linli skips messages
+        # older than its message log).
+        self._clock_seconds = int(time.time()) if start_time is None else start_time
         self._ids = itertools.count(1)
         self._pending: deque[pb.EventResponse] = deque()
         self._changed = asyncio.Condition()

@@ -573,6 +573,18 @@ BAD_CONFIGS = [
         'expected a database URL such as "sqlite+aiosqlite:///data/linli.db"',
     ),
     bad(
+        "message-log-too-short",
+        add("[storage]\nkeep_message_log_days = 3  # <-\n"),
+        "storage.keep_message_log_days",
+        "expected at least 7, got 3",
+    ),
+    bad(
+        "message-log-not-a-number",
+        add('[storage]\nkeep_message_log_days = "90 days"  # <-\n'),
+        "storage.keep_message_log_days",
+        'expected an integer, got "90 days" (a string)',
+    ),
+    bad(
         "bad-phone",
         edit(('wechat_id = "wxid_def"', 'wechat_id = "wxid_def"\nphone = "call me"  # <-')),
         "people[1].phone",
@@ -669,6 +681,7 @@ def test_issue_example_loads_with_every_default(tmp_path: Path) -> None:
     assert settings.storage.database == "sqlite+aiosqlite:///data/linli.db"
     assert settings.storage.data_dir == Path("data")
     assert settings.storage.sqlite_path == Path("data/linli.db")
+    assert settings.storage.keep_message_log_days == 90
     assert settings.classifier.confirm_below == 0.55
     assert settings.classifier.question_timeout == dt.timedelta(minutes=30)
     assert settings.classifier.worker_processes is None  # "auto"
