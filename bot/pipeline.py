@@ -60,6 +60,16 @@ class _Pending:
     done: asyncio.Future[str | None]
     inline: list[str] = field(default_factory=list)
 
+    @property
+    def preparation(self) -> asyncio.Future[object] | None:
+        """The command's preparation (see `Router.command`), if it has one."""
+        return None if self.routed is None else self.routed[0].preparation
+
+    @property
+    def prepared(self) -> bool:
+        """False while the command's preparation is still running."""
+        return self.preparation is None or self.preparation.done()
+
     async def classified(self) -> Classification | None:
         """The classification, once the worker has answered; None (logged) if it failed, so
         one text the classifier chokes on does not fail the batch it is in."""
@@ -70,6 +80,11 @@ class _Pending:
         except Exception:
             logger.exception("classifying message %s failed", self.msg.message_id)
             return None
+
+
+def _preparing(queue: deque[_Pending]) -> list[asyncio.Future[object]]:
+    """The preparations still running among the queued messages."""
+    return [p.preparation for p in queue if p.preparation is not None and not p.preparation.done()]
 
 
 class PlatformEvents(Protocol):
@@ -106,6 +121,8 @@ class Pipeline:
         # (group commit), so a burst pays for one fsync instead of one per message.
         self._queue: deque[_Pending] = deque()
         self._writer: asyncio.Task[None] | None = None
+        # Set when a message is queued: wakes a writer waiting for commands' preparations.
+        self._arrived = asyncio.Event()
 
     async def handle(self, event: IncomingMessage | PlatformEvent) -> str | None:
         """Process one event from any adapter; returns once its effects are committed, with
@@ -116,6 +133,7 @@ class Pipeline:
             return None
         pending = self._prepare(event)
         self._queue.append(pending)
+        self._arrived.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
         return await pending.done
@@ -125,16 +143,40 @@ class Pipeline:
         text = normalize(event.text)
         msg = event if text == event.text else replace(event, text=text)
         routed = self._routes.match_command(msg.text)
+        if routed is not None and routed[0].command in self._routes.preparers:
+            routed = self._start_preparing(msg, *routed)
         classification = None
         if routed is None and msg.text and not msg.is_button:
             classification = self._classifier.submit(msg.text)
         done = asyncio.get_running_loop().create_future()
         return _Pending(msg, routed, classification, done)
 
+    def _start_preparing(
+        self, msg: IncomingMessage, match: Match, handler: Handler
+    ) -> tuple[Match, Handler]:
+        """Start the command's read-only preparation now; the writer lets it finish before
+        the batch's transaction, and the handler takes its result (or error) from the match."""
+        preparation = asyncio.ensure_future(
+            self._routes.preparers[match.command](msg, self._services)
+        )
+        # A handler that never runs (a repeat, an unbound group) leaves its error unread.
+        preparation.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return replace(match, preparation=preparation), handler
+
     async def _write_queued(self) -> None:
         """The single writer: commit queued messages in batches, then wake their senders."""
         while self._queue:
             batch = self._next_batch()
+            if not batch:
+                # Every queued chat waits for a command's preparation: wait for one of them,
+                # or for a message from another chat.
+                self._arrived.clear()
+                arrived: asyncio.Future[object] = asyncio.ensure_future(self._arrived.wait())
+                await asyncio.wait(
+                    [*_preparing(self._queue), arrived], return_when=asyncio.FIRST_COMPLETED
+                )
+                arrived.cancel()
+                continue
             try:
                 try:
                     async with self._db.transaction():
@@ -159,16 +201,28 @@ class Pipeline:
 
     def _next_batch(self) -> list[_Pending]:
         """Up to MAX_BATCH queued messages, at most one per sender in a chat: a reply to a
-        question must see the conversation state its sender's previous message stored."""
+        question must see the conversation state its sender's previous message stored.
+
+        A command still being prepared (a report read, a chart drawn) stays queued with the
+        rest of its chat, so as to keep the chat's order; other chats' messages go ahead.
+        """
         batch: list[_Pending] = []
         senders: set[tuple[Platform, str, str]] = set()
+        waiting: set[tuple[Platform, str]] = set()
+        kept: deque[_Pending] = deque()
         while self._queue and len(batch) < MAX_BATCH:
             msg = self._queue[0].msg
-            sender = (msg.chat.platform, msg.chat.chat_id, msg.sender.user_id)
+            chat = (msg.chat.platform, msg.chat.chat_id)
+            if chat in waiting or not self._queue[0].prepared:
+                waiting.add(chat)
+                kept.append(self._queue.popleft())
+                continue
+            sender = (*chat, msg.sender.user_id)
             if sender in senders:
                 break
             senders.add(sender)
             batch.append(self._queue.popleft())
+        self._queue.extendleft(reversed(kept))
         return batch
 
     async def _handle_batch(self, batch: list[_Pending], *, careful: bool) -> None:

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.events import IncomingMessage
 from bot.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.context import HandlerContext
+    from bot.context import HandlerContext, Services
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """What the router recognised: the canonical command (or flow state) and its arguments."""
+    """What the router recognised: the canonical command (or flow state) and its arguments,
+    and for a command registered with `prepare`, the preparation the pipeline started."""
 
     command: str
     args: str = ""
+    preparation: asyncio.Future[Any] | None = None
+
+    async def prepared(self) -> Any:
+        """What the command's `prepare` returned (it raises what `prepare` raised)."""
+        if self.preparation is None:
+            raise RuntimeError(f"command {self.command!r} has no preparation")
+        return await self.preparation
 
 
 Handler = Callable[[IncomingMessage, "HandlerContext", Match], Awaitable[Reply | None]]
 H = TypeVar("H", bound=Handler)
+# Read-only work of a command (reports, charts) that the pipeline runs before it opens the
+# write transaction the handler runs in, so that other messages need not wait for it.
+Prepare = Callable[[IncomingMessage, "Services"], Awaitable[Any]]
 
 _LATIN_NAME = re.compile(r"[a-z_]+", re.ASCII)
 
@@ -35,16 +47,21 @@ class Router:
         self.name = name
         self.commands: dict[str, tuple[str, Handler]] = {}
         self.bare: set[str] = set()
+        self.preparers: dict[str, Prepare] = {}
         self.flows: dict[str, Handler] = {}
         self.message_handlers: list[Handler] = []
         self.request_handlers: list[Handler] = []
 
-    def command(self, name: str, *aliases: str, bare: bool = False) -> Callable[[H], H]:
+    def command(
+        self, name: str, *aliases: str, bare: bool = False, prepare: Prepare | None = None
+    ) -> Callable[[H], H]:
         """Register `/name` (Latin, for Telegram) and its Chinese aliases.
 
         `bare`: a Chinese alias also works without the slash when a ticket number follows
         (`办结 1024`); other commands need the slash, so that chat such as "提醒5楼邻居…" or
         "统计一下…" is read as chat.
+        `prepare`: read-only work run before the write transaction; the handler gets its
+        result from `await match.prepared()`.
         """
 
         def register(handler: H) -> H:
@@ -52,6 +69,8 @@ class Router:
                 self.commands[spelling] = (name, handler)
                 if bare and spelling != name:
                     self.bare.add(spelling)
+            if prepare is not None:
+                self.preparers[name] = prepare
             return handler
 
         return register
@@ -90,6 +109,7 @@ class RouteTable:
     def __init__(self, routers: Iterable[Router]) -> None:
         self.commands: dict[str, tuple[str, Handler]] = {}
         self.bare: set[str] = set()
+        self.preparers: dict[str, Prepare] = {}
         self.flows: dict[str, Handler] = {}
         self.message_handlers: list[Handler] = []
         self.request_handlers: list[Handler] = []
@@ -99,6 +119,7 @@ class RouteTable:
                     raise ValueError(f"command {spelling!r} registered twice")
                 self.commands[spelling] = entry
             self.bare |= router.bare
+            self.preparers.update(router.preparers)
             self.flows.update(router.flows)
             self.message_handlers.extend(router.message_handlers)
             self.request_handlers.extend(router.request_handlers)

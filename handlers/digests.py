@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.context import HandlerContext
+from bot.context import HandlerContext, Services
 from bot.domain.community import Person
-from bot.domain.digests import Digest, WeeklyReview
+from bot.domain.digests import Digest, DrawnReview, WeeklyReview
 from bot.events import IncomingMessage
 from bot.outbox import Outbox
 from bot.replies import Reply
@@ -42,17 +42,31 @@ CJK_FONT_NAMES = (
 )  # fmt: skip
 
 
-@router.command("digest", "日报")
+def _sender(msg: IncomingMessage, services: Services) -> Person:
+    directory = services.directory
+    return directory.person_for_user(msg.sender, directory.group_for_chat(msg.chat))
+
+
+async def _read_digest(msg: IncomingMessage, services: Services) -> Digest:
+    return await services.digests.digest_for(_sender(msg, services))
+
+
+async def _draw_weekly_review(msg: IncomingMessage, services: Services) -> DrawnReview:
+    return await services.digests.draw_weekly_review(_sender(msg, services))
+
+
+@router.command("digest", "日报", prepare=_read_digest)
 async def show_digest(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
-    """Today's digest for the sender's node, privately."""
-    report = await ctx.services.digests.digest_for(ctx.person)
+    """Today's digest for the sender's node, privately (read before the transaction)."""
+    report: Digest = await match.prepared()
     return Reply(texts.digest(report, ctx.services.timezone), private=True)
 
 
-@router.command("weekly", "周研判")
+@router.command("weekly", "周研判", prepare=_draw_weekly_review)
 async def show_weekly_review(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> None:
-    """The weekly review with its chart, sent privately like the Monday one."""
-    await ctx.services.digests.send_weekly_review(ctx.person)
+    """The weekly review with its chart, sent privately like the Monday one (read and drawn
+    before the transaction)."""
+    await ctx.services.digests.send_weekly_review(ctx.person, await match.prepared())
 
 
 @functools.cache
@@ -144,11 +158,17 @@ class DigestMessages:
             person, texts.digest(digest, self._timezone), not_before_at=not_before_at
         )
 
+    async def draw(self, review: WeeklyReview) -> DrawnReview:
+        """Draw the review's chart."""
+        return DrawnReview(review, str(await render_chart(review, self._charts_dir)))
+
     async def weekly_review(
-        self, person: Person, review: WeeklyReview, not_before_at: datetime
+        self, person: Person, drawn: DrawnReview, not_before_at: datetime
     ) -> None:
         """The review text with the chart attached as an image."""
-        chart = await render_chart(review, self._charts_dir)
         await self._messages.to_person(
-            person, texts.weekly_review(review), not_before_at=not_before_at, image=str(chart)
+            person,
+            texts.weekly_review(drawn.review),
+            not_before_at=not_before_at,
+            image=drawn.chart,
         )

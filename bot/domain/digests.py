@@ -122,6 +122,14 @@ class VisitorDays(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DrawnReview:
+    """A weekly review with its chart (the path of a PNG image)."""
+
+    review: WeeklyReview
+    chart: str
+
+
 class DigestNotifier(Protocol):
     """Renders digests and sends them privately (handlers/digests.py)."""
 
@@ -129,8 +137,12 @@ class DigestNotifier(Protocol):
         """The morning digest."""
         ...
 
+    async def draw(self, review: WeeklyReview) -> DrawnReview:
+        """Draw the review's chart: slow, so never inside a write transaction."""
+        ...
+
     async def weekly_review(
-        self, person: Person, review: WeeklyReview, not_before_at: datetime
+        self, person: Person, drawn: DrawnReview, not_before_at: datetime
     ) -> None:
         """The weekly review with its chart."""
         ...
@@ -238,10 +250,13 @@ class DigestService:
             raise NotAllowed("digest.weekly_not_allowed")
         return await self._weekly(scope, self._clock.now())
 
-    async def send_weekly_review(self, person: Person) -> None:
+    async def draw_weekly_review(self, person: Person) -> DrawnReview:
+        """The weekly review for the person's node with its chart (before the transaction)."""
+        return await self._notifier.draw(await self.weekly_review_for(person))
+
+    async def send_weekly_review(self, person: Person, drawn: DrawnReview) -> None:
         """The weekly review now, privately (`/weekly`)."""
-        review = await self.weekly_review_for(person)
-        await self._notifier.weekly_review(person, review, self._clock.now())
+        await self._notifier.weekly_review(person, drawn, self._clock.now())
 
     async def _weekly(self, scope: Node, now: datetime) -> WeeklyReview:
         today = now.astimezone(self.timezone).date()
@@ -312,8 +327,8 @@ class DigestService:
         if not set(keys) - claimed:
             return  # the common case at every tick after the digest went out: one read
         for person, scope in recipients:
-            # The figures are read before the write transaction (their scans may be long;
-            # inside one they would hold the write lock); the claim decides who sends.
+            # The figures are read (and the chart drawn) before the write transaction: inside
+            # one they would hold the write lock. The claim decides who sends.
             key = _ledger_key("digest", person, today)
             if key not in claimed:
                 digest = await self._digest(scope, now)
@@ -324,10 +339,10 @@ class DigestService:
             key = _ledger_key("weekly", person, today)
             if not weekly or key in claimed:
                 continue
-            review = await self._weekly(scope, now)
+            drawn = await self._notifier.draw(await self._weekly(scope, now))
             async with self._unit_of_work.transaction():
                 if await self._ledger.claim(key, due_at, now, SendOutcome.SENT):
-                    await self._notifier.weekly_review(person, review, self._quiet.release_at(now))
+                    await self._notifier.weekly_review(person, drawn, self._quiet.release_at(now))
 
     async def next_due_at(self) -> datetime | None:
         """Today's digest time if still ahead, else tomorrow's."""

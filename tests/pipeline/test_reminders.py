@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,8 +12,9 @@ import pytest
 
 from bot.app import build_app
 from bot.clock import FakeClock
+from bot.domain.digests import DrawnReview, WeeklyReview
 from bot.domain.reminders import SendOutcome
-from bot.events import OutgoingMessage
+from bot.events import ChatRef, IncomingMessage, OutgoingMessage, Platform, UserRef
 from bot.scheduler import LiveScheduler
 from config.environment import Secrets
 from config.settings import Settings
@@ -277,3 +279,81 @@ async def test_morning_digests_read_their_figures_outside_the_write_transaction(
     sent = [m for m in await app.tick(_at(12, 2, 8, 0)) if m.text.startswith("【日报】")]
     assert sent and inside and not any(inside)
     assert [m for m in await app.tick(_at(12, 2, 9, 0)) if m.text.startswith("【日报】")] == []
+
+
+def _from(user: str, text: str, message_id: str, chat: str | None = None) -> IncomingMessage:
+    return IncomingMessage(
+        message_id=message_id,
+        chat=ChatRef(Platform.CONSOLE, chat or user, is_group=chat is not None),
+        sender=UserRef(Platform.CONSOLE, user),
+        text=text,
+        sent_at=datetime.now(UTC),
+    )
+
+
+async def test_an_on_demand_weekly_review_is_drawn_outside_the_write_transaction(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While its chart is drawn, the write lock is free and other chats' messages go ahead;
+    the secretary's own next message waits, so her chat keeps its order."""
+    from handlers.digests import DigestMessages
+
+    drawing, release = asyncio.Event(), asyncio.Event()
+    original = DigestMessages.draw
+
+    async def slow_draw(self: DigestMessages, review: WeeklyReview) -> DrawnReview:
+        drawing.set()
+        await release.wait()
+        return await original(self, review)
+
+    monkeypatch.setattr(DigestMessages, "draw", slow_draw)
+    pipeline = app.app.pipeline
+    weekly = asyncio.create_task(pipeline.handle(_from("p-sec", "/周研判", "w1")))
+    await asyncio.wait_for(drawing.wait(), timeout=10)
+    other = sqlite3.connect(app.app.database.url.split("///", 1)[1], timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the lock were held
+        other.rollback()
+    finally:
+        other.close()
+    repair = _from("p-res1", "5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", "r1", chat="g-ty51")
+    await asyncio.wait_for(pipeline.handle(repair), timeout=10)
+    tickets = asyncio.create_task(pipeline.handle(_from("p-sec", "/工单", "w2")))
+    await asyncio.sleep(0.05)
+    assert not weekly.done() and not tickets.done()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(weekly, tickets), timeout=10)
+    await app.app.deliver()
+    to_secretary = [m.text for m in app.adapter.sent if m.chat.chat_id == "p-sec"]
+    assert to_secretary[0].startswith("【周研判】富强社区")
+    assert "待办工单 1 件" in to_secretary[1]
+
+
+async def test_a_refused_preparation_answers_with_its_reason(app: AppHarness) -> None:
+    refused = await app.say("/周研判", user="p-res1", chat=None)
+    assert refused[0].text == "抱歉，周研判只发给社区书记和小区书记。"
+
+
+async def test_monday_reviews_are_drawn_outside_the_write_transaction(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers.digests import DigestMessages
+
+    original = DigestMessages.draw
+    drawn: list[str] = []
+
+    async def checked_draw(self: DigestMessages, review: WeeklyReview) -> DrawnReview:
+        other = sqlite3.connect(app.app.database.url.split("///", 1)[1], timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the lock were held
+            other.rollback()
+        finally:
+            other.close()
+        drawn.append(review.scope.name)
+        return await original(self, review)
+
+    monkeypatch.setattr(DigestMessages, "draw", checked_draw)
+    sent = await app.tick(_at(12, 7, 8, 0))  # a Monday
+    reviews = [m for m in sent if m.text.startswith("【周研判】")]
+    assert reviews and len(drawn) == len(reviews)
+    assert all(m.image for m in reviews)
