@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 
 MAX_BATCH = 64
+# A command's preparation (see `Router.command`) that takes longer fails, and its sender gets
+# the apology: the chat's later messages wait for it.
+PREPARE_TIMEOUT = 60.0
 
 
 class _RedoCarefully(Exception):
@@ -157,7 +160,9 @@ class Pipeline:
         """Start the command's read-only preparation now; the writer lets it finish before
         the batch's transaction, and the handler takes its result (or error) from the match."""
         preparation = asyncio.ensure_future(
-            self._routes.preparers[match.command](msg, self._services)
+            asyncio.wait_for(
+                self._routes.preparers[match.command](msg, self._services), PREPARE_TIMEOUT
+            )
         )
         # A handler that never runs (a repeat, an unbound group) leaves its error unread.
         preparation.add_done_callback(lambda done: done.cancelled() or done.exception())

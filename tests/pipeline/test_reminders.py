@@ -18,6 +18,7 @@ from bot.events import ChatRef, IncomingMessage, OutgoingMessage, Platform, User
 from bot.scheduler import LiveScheduler
 from config.environment import Secrets
 from config.settings import Settings
+from handlers.texts import common as common_texts
 from storage.reminders import SqlSendLedger
 from tests.fakes import AppHarness, RecordingAdapter
 
@@ -357,3 +358,21 @@ async def test_monday_reviews_are_drawn_outside_the_write_transaction(
     reviews = [m for m in sent if m.text.startswith("【周研判】")]
     assert reviews and len(drawn) == len(reviews)
     assert all(m.image for m in reviews)
+
+
+async def test_a_preparation_that_hangs_gets_the_apology_and_frees_the_chat(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.pipeline
+    from handlers.digests import DigestMessages
+
+    async def hanging_draw(self: DigestMessages, review: WeeklyReview) -> DrawnReview:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(DigestMessages, "draw", hanging_draw)
+    monkeypatch.setattr(bot.pipeline, "PREPARE_TIMEOUT", 0.05)
+    sent = await app.say("/周研判", user="p-sec", chat=None)
+    assert [m.text for m in sent] == [common_texts.SORRY]
+    listed = await app.say("/工单", user="p-sec", chat=None)
+    assert "工单" in listed[0].text
