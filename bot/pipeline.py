@@ -159,10 +159,10 @@ class Pipeline:
     ) -> tuple[Match, Handler]:
         """Start the command's read-only preparation now; the writer lets it finish before
         the batch's transaction, and the handler takes its result (or error) from the match."""
+        prepare = self._routes.preparers[match.command]
+        context = self._context(msg, None, None)
         preparation = asyncio.ensure_future(
-            asyncio.wait_for(
-                self._routes.preparers[match.command](msg, self._services), PREPARE_TIMEOUT
-            )
+            asyncio.wait_for(prepare(msg, context, match), PREPARE_TIMEOUT)
         )
         # A handler that never runs (a repeat, an unbound group) leaves its error unread.
         preparation.add_done_callback(lambda done: done.cancelled() or done.exception())

@@ -12,7 +12,7 @@ from bot.events import IncomingMessage
 from bot.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.context import HandlerContext, Services
+    from bot.context import HandlerContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +34,9 @@ class Match:
 Handler = Callable[[IncomingMessage, "HandlerContext", Match], Awaitable[Reply | None]]
 H = TypeVar("H", bound=Handler)
 # Read-only work of a command (reports, charts) that the pipeline runs before it opens the
-# write transaction the handler runs in, so that other messages need not wait for it.
-Prepare = Callable[[IncomingMessage, "Services"], Awaitable[Any]]
+# write transaction the handler runs in, so that other messages need not wait for it. It gets
+# the handler's arguments, with a context that has no conversation state yet.
+Prepare = Callable[[IncomingMessage, "HandlerContext", Match], Awaitable[Any]]
 
 _LATIN_NAME = re.compile(r"[a-z_]+", re.ASCII)
 

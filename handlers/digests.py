@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.context import HandlerContext, Services
+from bot.context import HandlerContext
 from bot.domain.community import Person
 from bot.domain.digests import Digest, DrawnReview, WeeklyReview
 from bot.events import IncomingMessage
@@ -42,17 +42,14 @@ CJK_FONT_NAMES = (
 )  # fmt: skip
 
 
-def _sender(msg: IncomingMessage, services: Services) -> Person:
-    directory = services.directory
-    return directory.person_for_user(msg.sender, directory.group_for_chat(msg.chat))
+async def _read_digest(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Digest:
+    return await ctx.services.digests.digest_for(ctx.person)
 
 
-async def _read_digest(msg: IncomingMessage, services: Services) -> Digest:
-    return await services.digests.digest_for(_sender(msg, services))
-
-
-async def _draw_weekly_review(msg: IncomingMessage, services: Services) -> DrawnReview:
-    return await services.digests.draw_weekly_review(_sender(msg, services))
+async def _draw_weekly_review(
+    msg: IncomingMessage, ctx: HandlerContext, match: Match
+) -> DrawnReview:
+    return await ctx.services.digests.draw_weekly_review(ctx.person)
 
 
 @router.command("digest", "日报", prepare=_read_digest)

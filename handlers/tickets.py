@@ -267,13 +267,19 @@ async def split_ticket(msg: IncomingMessage, ctx: HandlerContext, match: Match) 
     return Reply(texts.split(await ctx.tickets.split(number, ctx.person)))
 
 
-@router.command("stats", "统计")
-async def show_stats(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
-    """`/统计 [7天|本周|本月]`: the three rates of my node, told privately."""
+async def _read_stats(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> str:
     node = ctx.tickets.stats_scope(ctx.person)
     period, label = _period(match.args.strip(), ctx)
     counts = await ctx.tickets.rates(node.id, period)
-    return Reply(view_texts.rates_summary(node.name, label, counts), private=True)
+    return view_texts.rates_summary(node.name, label, counts)
+
+
+@router.command("stats", "统计", prepare=_read_stats)
+async def show_stats(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply:
+    """`/统计 [7天|本周|本月]`: the three rates of my node, told privately (counted before the
+    transaction: a long period scans many tickets)."""
+    summary: str = await match.prepared()
+    return Reply(summary, private=True)
 
 
 def _period(args: str, ctx: HandlerContext) -> tuple[Period, str]:
