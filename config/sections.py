@@ -46,7 +46,8 @@ class ClassifierSettings:
 
     `worker_processes` > 0 classifies in that many worker processes instead of on the event
     loop (bot/classifying.py), 0 on the loop; None ("auto", the default) starts one worker when
-    the machine has two or more cores for Linli, so the loop keeps one to itself.
+    the machine has two or more cores for Linli, so the loop keeps one to itself, and memory
+    to spare for it (`WORKER_MEMORY`).
     """
 
     confirm_below: float = 0.55
@@ -58,7 +59,10 @@ class ClassifierSettings:
         """The worker processes to start: `worker_processes`, or "auto" decided here."""
         if self.worker_processes is not None:
             return self.worker_processes
-        return 1 if usable_cores() >= 2 else 0
+        if usable_cores() < 2:
+            return 0
+        room = free_memory()
+        return 1 if room is None or room >= WORKER_MEMORY else 0
 
     @property
     def question_timeout(self) -> dt.timedelta:
@@ -210,6 +214,10 @@ AUTO = "auto"
 
 CGROUPS = Path("/sys/fs/cgroup")
 MEMBERSHIP = Path("/proc/self/cgroup")
+MEMINFO = Path("/proc/meminfo")
+# "auto" starts a classifier worker only with this much memory to spare: a worker takes about
+# 175 MB (the model and jieba's dictionary), and the rest is headroom for the main process.
+WORKER_MEMORY = 512 * 1024 * 1024
 
 
 def usable_cores(cgroups: Path = CGROUPS, membership: Path = MEMBERSHIP) -> int:
@@ -227,37 +235,52 @@ def cpu_limit(cgroups: Path = CGROUPS, membership: Path = MEMBERSHIP) -> int | N
     """Whole CPUs allowed by the tightest CPU quota on this process's cgroup or any parent
     (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`), at least 1; None when none is set or none
     can be read (no cgroups, another platform)."""
+    limits = [q for d in _cgroup_dirs("cpu", cgroups, membership) if (q := _quota(d)) is not None]
+    return max(1, min(limits)) if limits else None
+
+
+def free_memory(
+    cgroups: Path = CGROUPS, membership: Path = MEMBERSHIP, meminfo: Path = MEMINFO
+) -> int | None:
+    """Bytes this process could still use: the machine's available memory, and no more than
+    the tightest cgroup memory limit (v2 `memory.max`, v1 `memory.limit_in_bytes`) leaves
+    above its usage; None when nothing can be read."""
+    room = [r for d in _cgroup_dirs("memory", cgroups, membership) if (r := _room(d)) is not None]
+    try:
+        for line in meminfo.read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                room.append(int(line.split()[1]) * 1024)  # in kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return max(0, min(room)) if room else None
+
+
+def _cgroup_dirs(controller: str, cgroups: Path, membership: Path) -> list[Path]:
+    """The directories of this process's cgroup and of its parents where `controller`'s
+    files may be, for cgroup v2 and v1. Inside a container the mount shows its own cgroup at
+    the root, so the root counts too."""
     try:
         lines = membership.read_text(encoding="utf-8").splitlines()
     except OSError:
-        return None
-    limits: list[int] = []
+        return []
+    found: list[Path] = []
     for line in lines:
         hierarchy, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
         if hierarchy == "0" and not controllers:
             mounts = [cgroups, cgroups / "unified"]  # v2, alone or beside v1
-        elif "cpu" in controllers.split(","):
-            mounts = [cgroups / controllers, cgroups / "cpu"]  # v1
+        elif controller in controllers.split(","):
+            mounts = [cgroups / controllers, cgroups / controller]  # v1
         else:
             continue
         for mount in mounts:
-            limits.extend(_quotas(mount, path))
-    return max(1, min(limits)) if limits else None
-
-
-def _quotas(mount: Path, path: str) -> list[int]:
-    """The CPU quotas (in whole CPUs) set on `path` and its parents under one cgroup mount.
-    Inside a container the mount shows its own cgroup at the root, so the root counts too."""
-    found: list[int] = []
-    directory = mount / path.strip("/")
-    while True:
-        quota = _quota(directory)
-        if quota is not None:
-            found.append(quota)
-        if directory == mount or mount not in directory.parents:
-            return found
-        directory = directory.parent
+            directory = mount / path.strip("/")
+            while True:
+                found.append(directory)
+                if directory == mount or mount not in directory.parents:
+                    break
+                directory = directory.parent
+    return found
 
 
 def _quota(directory: Path) -> int | None:
@@ -271,6 +294,29 @@ def _quota(directory: Path) -> int | None:
             return None if int(quota) < 0 else int(quota) // int(period)
     except (OSError, ValueError, ZeroDivisionError):
         return None  # unreadable: as if unset
+    return None
+
+
+# cgroup v1 shows "no limit" as a huge number (the largest page-aligned 64-bit value).
+_NO_V1_LIMIT = 1 << 60
+
+
+def _room(directory: Path) -> int | None:
+    """A cgroup's memory limit minus its usage, if it has a limit."""
+    for limit_file, usage_file in (
+        ("memory.max", "memory.current"),
+        ("memory.limit_in_bytes", "memory.usage_in_bytes"),
+    ):
+        try:
+            if not (directory / limit_file).exists():
+                continue
+            limit = (directory / limit_file).read_text(encoding="ascii").strip()
+            if limit == "max" or int(limit) >= _NO_V1_LIMIT:
+                return None
+            usage = int((directory / usage_file).read_text(encoding="ascii").strip())
+            return int(limit) - usage
+        except (OSError, ValueError):
+            return None  # unreadable: as if unset
     return None
 
 

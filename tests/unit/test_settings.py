@@ -21,7 +21,7 @@ from config import (
 )
 
 # Imported before tests/conftest.py makes every test see one core.
-from config.sections import cpu_limit
+from config.sections import cpu_limit, free_memory
 from config.sections import usable_cores as real_usable_cores
 
 # The shape issue 2 promises to accept, verbatim.
@@ -892,17 +892,75 @@ def test_line_is_found_past_multiline_strings_arrays_and_dotted_keys(tmp_path: P
     assert str(caught.value).startswith(f"{path}:{line}: groups[1].node: ")
 
 
+GB = 1 << 30
+
+
 @pytest.mark.parametrize(
-    ("value", "cores", "workers"),
-    [('"auto"', 2, 1), ('"auto"', 8, 1), ('"auto"', 1, 0), ("0", 8, 0), ("3", 1, 3)],
+    ("value", "cores", "memory", "workers"),
+    [
+        ('"auto"', 2, 4 * GB, 1),
+        ('"auto"', 8, None, 1),  # memory unknown: cores decide
+        ('"auto"', 1, 4 * GB, 0),
+        ('"auto"', 2, GB // 4, 0),  # too little memory to spare for a worker
+        ("0", 8, 4 * GB, 0),
+        ("3", 1, GB // 4, 3),
+    ],
 )
-def test_classifier_workers_are_one_on_two_cores_unless_set(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, cores: int, workers: int
+def test_classifier_workers_are_one_on_two_cores_with_memory_to_spare_unless_set(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+    cores: int,
+    memory: int | None,
+    workers: int,
 ) -> None:
     path = tmp_path / "linli.toml"
     path.write_text(ISSUE_EXAMPLE + f"[classifier]\nworker_processes = {value}\n", "utf-8")
     monkeypatch.setattr("config.sections.usable_cores", lambda: cores)
+    monkeypatch.setattr("config.sections.free_memory", lambda: memory)
     assert load_settings(path).classifier.workers == workers
+
+
+@pytest.mark.parametrize(
+    ("membership", "files", "meminfo", "free"),
+    [
+        # no cgroup limit: the machine's available memory
+        (
+            "0::/\n",
+            {"memory.max": "max\n"},
+            "MemTotal: 8000000 kB\nMemAvailable: 2000000 kB\n",
+            2_048_000_000,
+        ),
+        # cgroup v2 service with a 1 GiB limit, 700 MiB used
+        (
+            "0::/system.slice/linli.service\n",
+            {
+                "system.slice/linli.service/memory.max": str(GB),
+                "system.slice/linli.service/memory.current": str(700 << 20),
+            },
+            "MemAvailable: 2000000 kB\n",
+            GB - (700 << 20),
+        ),
+        # cgroup v1 (this machine's kind): "no limit" is a huge number; a container's limit
+        ("4:memory:/x\n0::/\n", {"memory/x/memory.limit_in_bytes": str(2**63 - 4096)}, "", None),
+        (
+            "4:memory:/docker/abc\n",
+            {
+                "memory/docker/abc/memory.limit_in_bytes": str(GB),
+                "memory/docker/abc/memory.usage_in_bytes": str(GB // 2),
+            },
+            "MemAvailable: 9000000 kB\n",
+            GB // 2,
+        ),
+        ("", {}, "no such line\n", None),
+    ],
+)
+def test_free_memory_is_the_tightest_of_the_machine_and_its_cgroups(
+    tmp_path: Path, membership: str, files: dict[str, str], meminfo: str, free: int | None
+) -> None:
+    cgroups, self_file = _cgroups(tmp_path, membership, files)
+    (tmp_path / "meminfo").write_text(meminfo, encoding="ascii")
+    assert free_memory(cgroups, self_file, tmp_path / "meminfo") == free
 
 
 def _cgroups(tmp_path: Path, membership: str, files: dict[str, str]) -> tuple[Path, Path]:
