@@ -11,6 +11,8 @@ from bot.errors import InvalidInput
 from bot.events import IncomingMessage
 from bot.replies import Reply
 from bot.router import Match, Router
+from handlers import answers
+from handlers.answers import Answer
 from handlers.texts import tags as texts
 
 router = Router("tags")
@@ -69,12 +71,15 @@ async def preview_push(msg: IncomingMessage, ctx: HandlerContext, match: Match) 
 
 @router.flow(CONFIRM_PUSH_STATE)
 async def confirm_push(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
-    """1 sends the broadcast, 2 cancels it; anything else ends the question unanswered."""
-    answer = match.args.strip()
+    """1 (or 确认, 好的, 发吧) sends the broadcast, 2 (or 取消, 不用了) cancels it; anything
+    else ends the question unanswered."""
+    chosen, said = answers.number(match.args), answers.answer(match.args)
     await ctx.conversations.finish(msg.chat, msg.sender)
-    if ctx.conversation is None or answer not in ("1", "2"):
+    send = chosen == 1 or (chosen is None and said is Answer.YES)
+    cancel = chosen == 2 or (chosen is None and said in (Answer.NO, Answer.NOT_THAT))
+    if ctx.conversation is None or not (send or cancel):
         return None
-    if answer == "2":
+    if cancel:
         return Reply(texts.PUSH_CANCELLED)
     slots = ctx.conversation.slots
     message = texts.push_message(slots["text"], ctx.person.name)

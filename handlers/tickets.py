@@ -13,6 +13,8 @@ from bot.errors import InvalidInput
 from bot.events import IncomingMessage, RequestType
 from bot.replies import Reply
 from bot.router import Match, Router
+from handlers import answers
+from handlers.answers import Answer
 from handlers.texts import ticket_ratings as rating_texts
 from handlers.texts import ticket_views as view_texts
 from handlers.texts import tickets as texts
@@ -101,40 +103,58 @@ async def _open(
 
 @router.flow(CONFIRM_STATE)
 async def confirm_request(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
-    """The writer answers "1" (file it as guessed) or "2" (choose another type)."""
+    """The writer answers 1 (file it as guessed), 2 (choose another type), 0 (leave it), or
+    the same in words: 是的/好的, 不是/不对, 不用了/算了. Anything else ends the question and
+    is read as a message of its own."""
     conversation = ctx.conversation
     if conversation is None:
         return None
-    answer = match.args.strip()
-    if answer not in ("1", "2"):
-        await ctx.conversations.finish(msg.chat, msg.sender)
-        return None
-    if answer == "2":
+    said = _confirmation(match.args)
+    if said is Answer.NOT_THAT:
         await ctx.conversations.start(
             msg.chat, msg.sender, CHOOSE_STATE, conversation.slots, ctx.services.question_ttl
         )
         return Reply(texts.choose_type())
     await ctx.conversations.finish(msg.chat, msg.sender)
+    if said is None:
+        return None
+    if said is Answer.NO:
+        return Reply(texts.NOT_FILED)
     slots = conversation.slots
     return await _file_confirmed(msg, ctx, RequestType(slots["type"]), slots)
+
+
+# The numbers the confirmation question offers (0 is the choice list's "don't file it").
+_CONFIRMATION_NUMBERS = {1: Answer.YES, 2: Answer.NOT_THAT, 0: Answer.NO}
+
+
+def _confirmation(text: str) -> Answer | None:
+    chosen = answers.number(text)
+    if chosen is not None:
+        return _CONFIRMATION_NUMBERS.get(chosen)
+    return answers.answer(text)
 
 
 @router.flow(CHOOSE_STATE)
 async def choose_request_type(
     msg: IncomingMessage, ctx: HandlerContext, match: Match
 ) -> Reply | None:
-    """The writer picks the type by number, or 0 for "don't file it"."""
+    """The writer picks the type by number or name (维修, 投诉 …), or 0 (不用了) for "don't
+    file it"."""
     conversation = ctx.conversation
-    answer = match.args.strip()
-    if conversation is None or not answer.isdigit() or int(answer) > len(texts.CHOOSABLE_TYPES):
-        await ctx.conversations.finish(msg.chat, msg.sender)
-        return None
     await ctx.conversations.finish(msg.chat, msg.sender)
-    if int(answer) == 0:
+    if conversation is None:
+        return None
+    chosen = answers.number(match.args)
+    if chosen == 0 or answers.answer(match.args) is Answer.NO:
         return Reply(texts.NOT_FILED)
-    request_type = texts.CHOOSABLE_TYPES[int(answer) - 1]
-    slots = conversation.slots
-    return await _file_confirmed(msg, ctx, request_type, slots)
+    if chosen is not None and 1 <= chosen <= len(texts.CHOOSABLE_TYPES):
+        request_type: RequestType | None = texts.CHOOSABLE_TYPES[chosen - 1]
+    else:
+        request_type = answers.request_type(match.args)
+    if request_type is None:
+        return None
+    return await _file_confirmed(msg, ctx, request_type, conversation.slots)
 
 
 @router.command("tickets", "工单", "工单列表", bare=True)
@@ -199,7 +219,7 @@ def _photo_draft(msg: IncomingMessage, ctx: HandlerContext, image: str) -> Reque
 @router.message()
 async def answer_followup(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
     """A bare 1/2/3 (or 满意/基本满意/不满意) answers the person's pending follow-up, if any."""
-    rating = rating_texts.RATING_ANSWERS.get(match.args.strip())
+    rating = rating_texts.RATING_ANSWERS.get(match.args.strip()) or answers.rating(match.args)
     if rating is None:
         return None
     rated = await ctx.tickets.rate(ctx.person, msg.chat, rating)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.app import build_app
 from bot.clock import FakeClock
 from bot.events import OutgoingMessage
@@ -120,3 +122,12 @@ async def test_tags_set_in_chat_survive_a_restart(app: AppHarness, settings: Set
         assert "#出租户多：1个群（桃源5幢2单元楼道群）" in lines
     finally:
         await built.stop()
+
+
+@pytest.mark.parametrize(("answer", "sent"), [("确认", True), ("好的", True), ("取消", False)])
+async def test_a_push_is_confirmed_or_cancelled_in_words(
+    app: AppHarness, answer: str, sent: bool
+) -> None:
+    await app.say("/push #老人 明天降温", user="p-sec", chat=None)
+    replies = await app.say(answer, user="p-sec", chat=None)
+    assert bool(_recipients(replies, "【通知】明天降温\n——陈书记")) is sent

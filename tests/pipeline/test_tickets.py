@@ -9,6 +9,7 @@ import pytest
 from bot.classifying import InlineClassifier
 from bot.events import Platform
 from handlers.texts import common
+from handlers.texts import tickets as texts
 from nlp import Classification, Label, classify
 from tests.fakes import AppHarness
 
@@ -160,20 +161,29 @@ async def test_chat_that_starts_like_a_command_is_read_as_chat(app: AppHarness) 
     assert "已受理" in (await app.say("受理 1001", user="p-grid", chat=None))[0].text
 
 
-async def test_a_confirmed_report_keeps_its_own_place_and_cues(
-    app: AppHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    report = "3栋2单元门口的路灯好像不太亮"
+LAMP = "3栋2单元门口的路灯好像不太亮"
 
-    def unsure_about_the_lamp(text: str) -> Classification:
+
+async def _asked(app: AppHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lamp report, which the classifier takes for a repair without being sure."""
+    _unsure_about(app, monkeypatch, LAMP)
+    assert "回复 1 确认" in (await app.say(LAMP))[0].text
+
+
+def _unsure_about(app: AppHarness, monkeypatch: pytest.MonkeyPatch, report: str) -> None:
+    def unsure(text: str) -> Classification:
         found = classify(text)
         if text != report:
             return found
         return replace(found, label=Label.REPAIR, confidence=0.3, urgent=False)
 
-    monkeypatch.setattr(app.app.pipeline, "_classifier", InlineClassifier(unsure_about_the_lamp))
-    asked = await app.say(report)
-    assert "回复 1 确认" in asked[0].text
+    monkeypatch.setattr(app.app.pipeline, "_classifier", InlineClassifier(unsure))
+
+
+async def test_a_confirmed_report_keeps_its_own_place_and_cues(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _asked(app, monkeypatch)
     await app.say("1")
     detail = (await app.say("/工单 1001", user="p-sec", chat=None))[0].text
     assert "3栋2单元" in detail
@@ -188,3 +198,42 @@ async def test_a_joined_complaint_does_not_tell_the_group_a_neighbour_complained
     joined = await app.say(complaint, user="u2")
     assert "1001" in joined[0].text
     assert "邻居" not in joined[0].text
+
+
+@pytest.mark.parametrize("yes", ["是的", "对", "好的！", "确认", "１", "是的，昨晚就不亮了"])
+async def test_the_question_is_answered_in_words_as_well_as_numbers(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch, yes: str
+) -> None:
+    await _asked(app, monkeypatch)
+    filed = await app.say(yes)
+    assert "【公共维修】问题，工单号 1001" in filed[0].text
+
+
+async def test_not_that_type_asks_which_and_a_name_answers(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _asked(app, monkeypatch)
+    listed = await app.say("不是")
+    assert "请回复序号选择类型" in listed[0].text
+    filed = await app.say("报事")
+    assert "【小区报事】问题，工单号 1001" in filed[0].text
+
+
+@pytest.mark.parametrize(("first", "then"), [("不用了", None), ("2", "算了"), ("不对", "0")])
+async def test_leave_it_files_nothing(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch, first: str, then: str | None
+) -> None:
+    await _asked(app, monkeypatch)
+    answered = await app.say(first)
+    if then is not None:
+        answered = await app.say(then)
+    assert answered[0].text == texts.NOT_FILED
+    assert "没有待办" in (await app.say("/工单", user="p-sec", chat=None))[0].text
+
+
+async def test_chat_instead_of_an_answer_ends_the_question(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _asked(app, monkeypatch)
+    assert await app.say("昨天晚上就这样了") == []
+    assert await app.say("1") == []

@@ -166,6 +166,17 @@ async def test_satisfied_rating_closes_the_ticket(app: AppHarness) -> None:
     assert await app.say("1", user="p-res1", chat=None) == []
 
 
+@pytest.mark.parametrize(
+    ("said", "closed"), [("很满意！", True), ("还行吧", True), ("还没修好啊", False)]
+)
+async def test_a_rating_in_words(app: AppHarness, said: str, closed: bool) -> None:
+    await app.say(REPAIR)
+    await app.say("/办结 1001 已修好", user="p-grid", chat=None)
+    answer = _reply(await app.say(said, user="p-res1", chat=None))
+    assert ("工单 1001 已关闭" in answer) is closed
+    assert "重新办理" in answer or "已关闭" in answer
+
+
 async def test_rating_button_payload_is_a_command(app: AppHarness) -> None:
     await app.say(REPAIR)
     resolved = await app.say("/办结 1001 已修好", user="p-grid", chat=None)
