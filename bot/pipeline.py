@@ -124,8 +124,10 @@ class Pipeline:
         # (group commit), so a burst pays for one fsync instead of one per message.
         self._queue: deque[_Pending] = deque()
         self._writer: asyncio.Task[None] | None = None
-        # Set when a message is queued: wakes a writer waiting for commands' preparations.
-        self._arrived = asyncio.Event()
+        # Commands being prepared (see `Router.command`), and the event that wakes a writer
+        # waiting for them when another message is queued.
+        self._preparing = 0
+        self._arrived: asyncio.Event | None = None
 
     async def handle(self, event: IncomingMessage | PlatformEvent) -> str | None:
         """Process one event from any adapter; returns once its effects are committed, with
@@ -136,7 +138,8 @@ class Pipeline:
             return None
         pending = self._prepare(event)
         self._queue.append(pending)
-        self._arrived.set()
+        if self._arrived is not None:
+            self._arrived.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
         return await pending.done
@@ -164,9 +167,15 @@ class Pipeline:
         preparation = asyncio.ensure_future(
             asyncio.wait_for(prepare(msg, context, match), PREPARE_TIMEOUT)
         )
-        # A handler that never runs (a repeat, an unbound group) leaves its error unread.
-        preparation.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._preparing += 1
+        preparation.add_done_callback(self._prepared)
         return replace(match, preparation=preparation), handler
+
+    def _prepared(self, preparation: asyncio.Future[object]) -> None:
+        self._preparing -= 1
+        # A handler that never runs (a repeat, an unbound group) leaves its error unread.
+        if not preparation.cancelled():
+            preparation.exception()
 
     async def _write_queued(self) -> None:
         """The single writer: commit queued messages in batches, then wake their senders."""
@@ -175,12 +184,13 @@ class Pipeline:
             if not batch:
                 # Every queued chat waits for a command's preparation: wait for one of them,
                 # or for a message from another chat.
-                self._arrived.clear()
+                self._arrived = asyncio.Event()
                 arrived: asyncio.Future[object] = asyncio.ensure_future(self._arrived.wait())
                 await asyncio.wait(
                     [*_preparing(self._queue), arrived], return_when=asyncio.FIRST_COMPLETED
                 )
                 arrived.cancel()
+                self._arrived = None
                 continue
             try:
                 try:
@@ -215,19 +225,22 @@ class Pipeline:
         senders: set[tuple[Platform, str, str]] = set()
         waiting: set[tuple[Platform, str]] = set()
         kept: deque[_Pending] = deque()
+        checking = self._preparing > 0
         while self._queue and len(batch) < MAX_BATCH:
             msg = self._queue[0].msg
-            chat = (msg.chat.platform, msg.chat.chat_id)
-            if chat in waiting or not self._queue[0].prepared:
-                waiting.add(chat)
-                kept.append(self._queue.popleft())
-                continue
-            sender = (*chat, msg.sender.user_id)
+            if checking:
+                chat = (msg.chat.platform, msg.chat.chat_id)
+                if chat in waiting or not self._queue[0].prepared:
+                    waiting.add(chat)
+                    kept.append(self._queue.popleft())
+                    continue
+            sender = (msg.chat.platform, msg.chat.chat_id, msg.sender.user_id)
             if sender in senders:
                 break
             senders.add(sender)
             batch.append(self._queue.popleft())
-        self._queue.extendleft(reversed(kept))
+        if kept:
+            self._queue.extendleft(reversed(kept))
         return batch
 
     async def _handle_batch(self, batch: list[_Pending], *, careful: bool) -> None:
