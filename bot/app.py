@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from bot.adapters.base import Adapter
 from bot.classifying import make_classifier
@@ -34,7 +35,7 @@ from config.environment import Secrets
 from config.settings import Settings
 from config.visitor_days import HolidayPolicy
 from handlers import all_routers
-from handlers.digests import DigestMessages
+from handlers.digests import ChartFiles, DigestMessages
 from handlers.reminders import ReminderMessages
 from storage.bindings import SqlBindingRepository
 from storage.conversations import SqlConversationRepository
@@ -82,6 +83,11 @@ class Schedules:
     def all(self) -> tuple[Scheduled, ...]:
         """In the order they run at each tick."""
         return (self.visitor_days, self.reminders, self.digests)
+
+
+def charts_dir(settings: Settings) -> Path:
+    """Where the weekly charts are drawn."""
+    return settings.storage.data_dir / "charts"
 
 
 def visitor_day_rules(settings: Settings) -> VisitorDayRules:
@@ -135,7 +141,7 @@ def build_schedules(
         visitor_days,
         SqlVoteRepository(database),
         ledger,
-        DigestMessages(outbox, settings.storage.data_dir / "charts", settings.timezone),
+        DigestMessages(outbox, charts_dir(settings), settings.timezone),
         database,
         directory,
         DigestTimes(settings.digests.time, settings.digests.weekly_review_weekday),
@@ -214,7 +220,10 @@ def build_app(
     )
     inbox = SqlInboxRepository(database)
     keep_log = timedelta(days=settings.storage.keep_message_log_days)
-    housekeeping = MessageLogKeeper([inbox, outbox_repository], keep_log, clock, settings.timezone)
+    charts = ChartFiles(charts_dir(settings))
+    housekeeping = MessageLogKeeper(
+        [inbox, outbox_repository, charts], keep_log, clock, settings.timezone
+    )
     classifier = make_classifier(settings.classifier.workers)
     pipeline = Pipeline(
         database=database,

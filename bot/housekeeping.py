@@ -1,5 +1,6 @@
 """Keeping the message log bounded: once a day, Linli forgets the platform messages it received
-and the messages it sent longer ago than `[storage] keep_message_log_days`.
+and the messages it sent (with the weekly charts they carried) longer ago than
+`[storage] keep_message_log_days`.
 
 The inbox rows are what tells a redelivered message from a new one, so the pipeline skips any
 message sent before the same limit (see `Pipeline`): a message the log has forgotten is never
@@ -20,15 +21,18 @@ RUN_AT = time(4, 0)
 """Local time of the daily run (quiet, and before the morning digests)."""
 BATCH = 1000
 """Rows deleted per transaction: the write lock is never held for long."""
+MARGIN = timedelta(days=1)
+"""Kept beyond the limit: a platform whose clock runs ahead of ours sends a message whose
+`sent_at` is inside the log while its inbox row, stamped by our clock, would already be out."""
 
 logger = logging.getLogger(__name__)
 
 
 class MessageLog(Protocol):
-    """A table of the message log that can forget old rows."""
+    """A part of the message log that can forget old entries (rows, chart pictures)."""
 
     async def prune(self, before: datetime, limit: int) -> int:
-        """Delete up to `limit` rows older than `before`; how many were deleted."""
+        """Delete up to `limit` entries older than `before`; how many were deleted."""
         ...
 
 
@@ -49,7 +53,7 @@ class MessageLogKeeper:
         now = self._clock.now()
         if self._next_at is not None and now < self._next_at:
             return
-        before = now - self._keep
+        before = now - self._keep - MARGIN
         for log in self._logs:
             deleted = 0
             while (count := await log.prune(before, BATCH)) > 0:
@@ -57,7 +61,7 @@ class MessageLogKeeper:
                 if count < BATCH:
                     break
             if deleted:
-                logger.info("message log: forgot %d rows of %s", deleted, type(log).__name__)
+                logger.info("message log: forgot %d of %s", deleted, type(log).__name__)
         self._next_at = self._next_run(now)
 
     async def next_due_at(self) -> datetime | None:

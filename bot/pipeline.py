@@ -45,6 +45,8 @@ MAX_BATCH = 64
 # A command's preparation (see `Router.command`) that takes longer fails, and its sender gets
 # the apology: the chat's later messages wait for it.
 PREPARE_TIMEOUT = 60.0
+# Preparations running at once: each holds a database connection while it reads.
+MAX_PREPARING = 4
 
 
 class _RedoCarefully(Exception):
@@ -62,16 +64,19 @@ class _Pending:
     # Resolved with the answer for the sender alone (IncomingMessage.answer_inline), if any.
     done: asyncio.Future[str | None]
     inline: list[str] = field(default_factory=list)
+    # A command with a `prepare` (see `Router.command`), started once nothing before it in its
+    # chat is still queued, so that it reads what those messages committed.
+    wants_preparing: bool = False
 
     @property
     def preparation(self) -> asyncio.Future[object] | None:
-        """The command's preparation (see `Router.command`), if it has one."""
+        """The command's preparation, once started."""
         return None if self.routed is None else self.routed[0].preparation
 
     @property
-    def prepared(self) -> bool:
-        """False while the command's preparation is still running."""
-        return self.preparation is None or self.preparation.done()
+    def unprepared(self) -> bool:
+        """True until the command's preparation has finished."""
+        return self.wants_preparing and (self.preparation is None or not self.preparation.done())
 
     async def classified(self) -> Classification | None:
         """The classification, once the worker has answered; None (logged) if it failed, so
@@ -124,9 +129,11 @@ class Pipeline:
         # (group commit), so a burst pays for one fsync instead of one per message.
         self._queue: deque[_Pending] = deque()
         self._writer: asyncio.Task[None] | None = None
-        # Commands being prepared (see `Router.command`), and the event that wakes a writer
-        # waiting for them when another message is queued.
-        self._preparing = 0
+        # Queued commands whose preparation has not finished (see `Router.command`), the
+        # preparations that may run at once, and the event that wakes a writer waiting for
+        # them when another message is queued.
+        self._unprepared = 0
+        self._preparation_slots = asyncio.Semaphore(MAX_PREPARING)
         self._arrived: asyncio.Event | None = None
 
     async def handle(self, event: IncomingMessage | PlatformEvent) -> str | None:
@@ -149,30 +156,36 @@ class Pipeline:
         text = normalize(event.text)
         msg = event if text == event.text else replace(event, text=text)
         routed = self._routes.match_command(msg.text)
-        if routed is not None and routed[0].command in self._routes.preparers:
-            routed = self._start_preparing(msg, *routed)
+        # An edit only updates a ticket's text: its command is not run again.
+        wants_preparing = (
+            routed is not None and routed[0].command in self._routes.preparers and not msg.is_edit
+        )
+        self._unprepared += wants_preparing
         classification = None
         if routed is None and msg.text and not msg.is_button:
             classification = self._classifier.submit(msg.text)
         done = asyncio.get_running_loop().create_future()
-        return _Pending(msg, routed, classification, done)
+        return _Pending(msg, routed, classification, done, wants_preparing=wants_preparing)
 
-    def _start_preparing(
-        self, msg: IncomingMessage, match: Match, handler: Handler
-    ) -> tuple[Match, Handler]:
-        """Start the command's read-only preparation now; the writer lets it finish before
-        the batch's transaction, and the handler takes its result (or error) from the match."""
-        prepare = self._routes.preparers[match.command]
-        context = self._context(msg, None, None)
-        preparation = asyncio.ensure_future(
-            asyncio.wait_for(prepare(msg, context, match), PREPARE_TIMEOUT)
-        )
-        self._preparing += 1
+    def _start_preparing(self, pending: _Pending) -> _Pending:
+        """Start the command's read-only preparation; the writer keeps the message queued
+        until it is done, and the handler takes its result (or error) from the match."""
+        assert pending.routed is not None
+        match, handler = pending.routed
+        context = self._context(pending.msg, None, None)
+        preparation = asyncio.ensure_future(self._run_preparation(pending.msg, context, match))
         preparation.add_done_callback(self._prepared)
-        return replace(match, preparation=preparation), handler
+        return replace(pending, routed=(replace(match, preparation=preparation), handler))
+
+    async def _run_preparation(
+        self, msg: IncomingMessage, context: HandlerContext, match: Match
+    ) -> object:
+        async with self._preparation_slots:
+            prepare = self._routes.preparers[match.command]
+            return await asyncio.wait_for(prepare(msg, context, match), PREPARE_TIMEOUT)
 
     def _prepared(self, preparation: asyncio.Future[object]) -> None:
-        self._preparing -= 1
+        self._unprepared -= 1
         # A handler that never runs (a repeat, an unbound group) leaves its error unread.
         if not preparation.cancelled():
             preparation.exception()
@@ -186,11 +199,13 @@ class Pipeline:
                 # or for a message from another chat.
                 self._arrived = asyncio.Event()
                 arrived: asyncio.Future[object] = asyncio.ensure_future(self._arrived.wait())
-                await asyncio.wait(
-                    [*_preparing(self._queue), arrived], return_when=asyncio.FIRST_COMPLETED
-                )
-                arrived.cancel()
-                self._arrived = None
+                try:
+                    await asyncio.wait(
+                        [*_preparing(self._queue), arrived], return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    arrived.cancel()
+                    self._arrived = None
                 continue
             try:
                 try:
@@ -218,22 +233,28 @@ class Pipeline:
         """Up to MAX_BATCH queued messages, at most one per sender in a chat: a reply to a
         question must see the conversation state its sender's previous message stored.
 
-        A command still being prepared (a report read, a chart drawn) stays queued with the
-        rest of its chat, so as to keep the chat's order; other chats' messages go ahead.
+        A command that needs preparing (a report read, a chart drawn) stays queued with the
+        rest of its chat, so as to keep the chat's order, while other chats' messages go ahead.
+        Its preparation starts once nothing before it in its chat is left to commit.
         """
         batch: list[_Pending] = []
         senders: set[tuple[Platform, str, str]] = set()
         waiting: set[tuple[Platform, str]] = set()
+        taken: set[tuple[Platform, str]] = set()
         kept: deque[_Pending] = deque()
-        checking = self._preparing > 0
+        checking = self._unprepared > 0
         while self._queue and len(batch) < MAX_BATCH:
             msg = self._queue[0].msg
             if checking:
                 chat = (msg.chat.platform, msg.chat.chat_id)
-                if chat in waiting or not self._queue[0].prepared:
+                if chat in waiting or self._queue[0].unprepared:
+                    pending = self._queue.popleft()
+                    if chat not in waiting and chat not in taken and pending.preparation is None:
+                        pending = self._start_preparing(pending)
                     waiting.add(chat)
-                    kept.append(self._queue.popleft())
+                    kept.append(pending)
                     continue
+                taken.add(chat)
             sender = (msg.chat.platform, msg.chat.chat_id, msg.sender.user_id)
             if sender in senders:
                 break

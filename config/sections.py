@@ -302,10 +302,12 @@ _NO_V1_LIMIT = 1 << 60
 
 
 def _room(directory: Path) -> int | None:
-    """A cgroup's memory limit minus its usage, if it has a limit."""
-    for limit_file, usage_file in (
-        ("memory.max", "memory.current"),
-        ("memory.limit_in_bytes", "memory.usage_in_bytes"),
+    """A cgroup's memory limit minus its usage, if it has a limit. The usage counts the page
+    cache, which the kernel gives back under pressure; its inactive part is left out, as
+    container runtimes do."""
+    for limit_file, usage_file, inactive in (
+        ("memory.max", "memory.current", "inactive_file"),
+        ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),
     ):
         try:
             if not (directory / limit_file).exists():
@@ -314,10 +316,22 @@ def _room(directory: Path) -> int | None:
             if limit == "max" or int(limit) >= _NO_V1_LIMIT:
                 return None
             usage = int((directory / usage_file).read_text(encoding="ascii").strip())
-            return int(limit) - usage
+            return int(limit) - max(0, usage - _stat(directory, inactive))
         except (OSError, ValueError):
             return None  # unreadable: as if unset
     return None
+
+
+def _stat(directory: Path, name: str) -> int:
+    """One figure of a cgroup's memory.stat (0 when absent)."""
+    try:
+        for line in (directory / "memory.stat").read_text(encoding="ascii").splitlines():
+            key, _, value = line.partition(" ")
+            if key == name:
+                return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def read_classifier(root: TableReader) -> ClassifierSettings:

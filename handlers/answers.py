@@ -27,99 +27,50 @@ class Answer(Enum):
 
 _MENTION = re.compile(r"^@\S+\s+")
 _STICKERS = re.compile(r"(?:\[[^\[\]\s]{1,4}\])+$")  # WeChat stickers: [强] [玫瑰]
-_EDGES = " \t\n。.，,、!！?？~～…·:：;；\"'“”‘’()（）【】<>《》"
-# Sentence particles that add tone, not meaning, at the end of a short answer.
-_PARTICLES = "啊呀吧哈哦噢喔呢嘛啦哒"
+_EDGES = " \t\n。.，,、!！~～…·:：;；\"'“”‘’()（）【】<>《》"
+_QUESTION_MARKS = "?？"
+# Sentence particles that add tone, not meaning, at the end of a short answer. Not 吧 or 嘛:
+# 是吧 and 对嘛 ask back rather than answer.
+_PARTICLES = "啊呀哈哦噢喔呢啦哒"
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 _WORDS: dict[str, Answer] = {
     **dict.fromkeys(
-        (
-            "是",
-            "是的",
-            "是滴",
-            "对",
-            "对的",
-            "对对",
-            "对对对",
-            "嗯",
-            "嗯嗯",
-            "恩",
-            "好",
-            "好的",
-            "好滴",
-            "好嘞",
-            "行",
-            "可以",
-            "确认",
-            "确定",
-            "要",
-            "需要",
-            "登记",
-            "登记一下",
-            "发",
-            "发送",
-            "没错",
-            "没问题",
-            "ok",
-            "okay",
-            "yes",
-            "y",
-            "👌",
-            "👍",
-            "[强]",
-            "[ok]",
+        _words(
+            "是 是的 是滴 对 对的 对对 对对对 嗯 嗯嗯 恩 好 好的 好滴 好嘞 好吧 那好吧 行 行吧 "
+            "可以 确认 确定 要 需要 登记 登记吧 登记一下 发 发吧 发送 没错 没问题 "
+            "ok okay yes y 👌 👍 [强] [ok]"
         ),
         Answer.YES,
     ),
     **dict.fromkeys(
-        (
-            "不用",
-            "不用了",
-            "不要",
-            "不要了",
-            "不需要",
-            "不用登记",
-            "不登记",
-            "算了",
-            "取消",
-            "没事",
-            "没事了",
-            "不麻烦了",
-            "no",
-            "n",
+        _words(
+            "不用 不用了 不要 不要了 不需要 不用登记 不登记 算了 算了吧 取消 没事 没事了 "
+            "不麻烦了 no n"
         ),
         Answer.NO,
     ),
-    **dict.fromkeys(
-        ("不是", "不对", "错了", "搞错了", "换一个", "改一下", "其他", "其它", "别的"),
-        Answer.NOT_THAT,
-    ),
+    **dict.fromkeys(_words("不是 不对 错了 搞错了 换一个 改一下 其他 其它 别的"), Answer.NOT_THAT),
 }
-# A reply this short whose first clause is an answer word is that answer.
+# A reply opening with one of these, then a comma, confirms ("是的，昨晚就不亮了"). Weaker words
+# (好, 嗯, 对) open too much ordinary chat ("好，我下楼看看"), and a "no" must stand alone: "不是，
+# 楼下着火了" is a report of its own.
+_OPENING_YES = frozenset(_words("是的 是滴 对的 确认 需要 需要登记 要登记 登记 没错"))
 MAX_OPENING_REPLY = 30
-_CLAUSE_END = re.compile(r"[，,。.！!？?；;、\s]")
+_CLAUSE_END = re.compile(r"[，,。.！!；;、\s]")
 _NUMERALS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 _RATINGS: dict[str, Rating] = {
+    **dict.fromkeys(_words("满意 很满意 非常满意 挺满意 十分满意 特别满意"), Rating.SATISFIED),
     **dict.fromkeys(
-        ("满意", "很满意", "非常满意", "挺满意", "十分满意", "特别满意", "满意了"),
-        Rating.SATISFIED,
-    ),
-    **dict.fromkeys(
-        ("基本满意", "比较满意", "还算满意", "还满意", "还行", "还可以", "一般", "凑合"),
+        _words("基本满意 比较满意 还算满意 还满意 还行 还行吧 还可以 还可以吧 一般 一般吧 凑合"),
         Rating.MOSTLY_SATISFIED,
     ),
     **dict.fromkeys(
-        (
-            "不满意",
-            "不太满意",
-            "很不满意",
-            "非常不满意",
-            "不满",
-            "没修好",
-            "还没修好",
-            "没解决",
-            "还没解决",
-            "没有解决",
-        ),
+        _words("不满意 不太满意 很不满意 非常不满意 不满 没修好 还没修好 没解决 还没解决 没有解决"),
         Rating.DISSATISFIED,
     ),
 }
@@ -132,9 +83,12 @@ _TYPES: dict[str, RequestType] = {
 
 def cleaned(text: str) -> str:
     """The answer itself: no @mention, edge punctuation, trailing particles, and no emoji or
-    stickers after words; width and case folded."""
+    stickers after words; width and case folded. A question (是吧？) is not an answer: it
+    comes back empty."""
     text = unicodedata.normalize("NFKC", text).strip()
     text = _MENTION.sub("", text).strip(_EDGES).casefold()
+    if text.endswith(tuple(_QUESTION_MARKS)):
+        return ""
     words = _STICKERS.sub("", text).rstrip(_EDGES)
     while words and (unicodedata.category(words[-1]) in ("So", "Sk", "Mn", "Cf")):
         words = words[:-1].rstrip(_EDGES)
@@ -153,13 +107,14 @@ def number(text: str) -> int | None:
 
 
 def answer(text: str) -> Answer | None:
-    """A yes, a no, or a "not that" in words, alone or opening a short reply ("是的，昨晚就不亮
-    了"), else None."""
+    """A yes, a no, or a "not that" in words, else None; a clear yes may also open a short
+    reply ("是的，昨晚就不亮了")."""
     whole = cleaned(text)
     said = _WORDS.get(whole)
     if said is None and len(whole) <= MAX_OPENING_REPLY:
         first = _CLAUSE_END.split(whole, maxsplit=1)[0]
-        said = _WORDS.get(cleaned(first)) if first != whole else None
+        if first != whole and cleaned(first) in _OPENING_YES:
+            said = Answer.YES
     return said
 
 

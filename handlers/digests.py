@@ -9,6 +9,8 @@ import functools
 import importlib.resources
 import importlib.util
 import logging
+import os
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -133,7 +135,14 @@ def _draw_chart(review: WeeklyReview, path: Path) -> Path:
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png")
+    # Drawn beside, then moved into place: two draws of the same review at once (a repeated
+    # /周研判, the Monday run) never leave a half-written picture for the sender to read.
+    drawing = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    try:
+        figure.savefig(drawing, format="png")
+        os.replace(drawing, path)
+    finally:
+        drawing.unlink(missing_ok=True)
     return path
 
 
@@ -141,6 +150,33 @@ async def render_chart(review: WeeklyReview, charts_dir: Path) -> Path:
     """Draw the weekly chart off the event loop; returns the PNG's path."""
     path = charts_dir / f"weekly-{review.scope.id}-{review.day.isoformat()}.png"
     return await asyncio.to_thread(_draw_chart, review, path)
+
+
+class ChartFiles:
+    """The weekly charts drawn into a folder, as a part of the message log (bot/housekeeping.py):
+    a chart goes when the messages that carried it do."""
+
+    def __init__(self, charts_dir: Path) -> None:
+        self._charts_dir = charts_dir
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` charts last written before `before`."""
+        return await asyncio.to_thread(self._prune, before.timestamp(), limit)
+
+    def _prune(self, before: float, limit: int) -> int:
+        deleted = 0
+        try:
+            entries = list(os.scandir(self._charts_dir))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            if deleted >= limit:
+                break
+            chart = entry.is_file() and entry.name.endswith(".png")
+            if chart and entry.stat().st_mtime < before:
+                Path(entry.path).unlink(missing_ok=True)
+                deleted += 1
+        return deleted
 
 
 class DigestMessages:

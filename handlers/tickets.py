@@ -218,8 +218,12 @@ def _photo_draft(msg: IncomingMessage, ctx: HandlerContext, image: str) -> Reque
 
 @router.message()
 async def answer_followup(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
-    """A bare 1/2/3 (or 满意/基本满意/不满意) answers the person's pending follow-up, if any."""
-    rating = rating_texts.RATING_ANSWERS.get(match.args.strip()) or answers.rating(match.args)
+    """A bare 1/2/3 (or 满意/基本满意/不满意, and privately a rating in other words) answers
+    the person's pending follow-up, if any."""
+    rating = rating_texts.RATING_ANSWERS.get(match.args.strip())
+    if rating is None and not msg.chat.is_group:
+        # Words (很满意, 还行, 还没修好) only privately: in a group they are as likely chat.
+        rating = answers.rating(match.args)
     if rating is None:
         return None
     rated = await ctx.tickets.rate(ctx.person, msg.chat, rating)

@@ -3,7 +3,9 @@ sent messages are deleted daily, and a message older than that is never acted on
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +25,12 @@ async def _count(app: AppHarness, table: object, *where: object) -> int:
         return int((await connection.execute(query)).scalar_one())
 
 
-async def test_old_messages_are_forgotten_daily_and_recent_ones_kept(app: AppHarness) -> None:
+async def test_old_messages_are_forgotten_daily_and_recent_ones_kept(
+    app: AppHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the config's data dir is relative: charts go here
+    charts = app.app.settings.storage.data_dir / "charts"
+    charts.mkdir(parents=True)
     keep = timedelta(days=app.app.settings.storage.keep_message_log_days)
     await app.say(REPAIR, message_id="old")  # a ticket, its answer and notices
     await app.say("")  # an empty message, no reply
@@ -32,15 +39,21 @@ async def test_old_messages_are_forgotten_daily_and_recent_ones_kept(app: AppHar
     assert unbound
     assert await _count(app, outbox) and await _count(app, inbox) == 4
     start = app.clock.now()
+    (charts / "weekly-old.png").write_bytes(b"\x89PNG")
+    os.utime(charts / "weekly-old.png", (start.timestamp(), start.timestamp()))
     # Just before the limit nothing goes; the daily run after it forgets the old rows.
     await app.tick(start + keep - timedelta(days=1))
     await app.say("谢谢大家", message_id="recent")
+    (charts / "weekly-recent.png").write_bytes(b"\x89PNG")
+    os.utime(charts / "weekly-recent.png", (app.clock.now().timestamp(),) * 2)
     assert await _count(app, inbox) == 5
-    await app.tick(start + keep + timedelta(days=1))
+    # The limit, plus a day's margin for platform clocks running ahead of ours.
+    await app.tick(start + keep + timedelta(days=2))
     assert await _count(app, inbox, inbox.c.message_id == "recent") == 1
     assert await _count(app, inbox, inbox.c.message_id.startswith("linli:")) == 1
     assert await _count(app, inbox) == 2
-    assert await _count(app, outbox, outbox.c.created_at < start) == 0
+    assert await _count(app, outbox, outbox.c.created_at <= start) == 0
+    assert [p.name for p in charts.iterdir()] == ["weekly-recent.png"]
     # The ticket itself is kept.
     detail = await app.say("/ticket 1001", user="p-sec", chat=None)
     assert "5幢1单元" in detail[0].text

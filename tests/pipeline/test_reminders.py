@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -282,13 +283,15 @@ async def test_morning_digests_read_their_figures_outside_the_write_transaction(
     assert [m for m in await app.tick(_at(12, 2, 9, 0)) if m.text.startswith("【日报】")] == []
 
 
-def _from(user: str, text: str, message_id: str, chat: str | None = None) -> IncomingMessage:
+def _from(
+    app: AppHarness, user: str, text: str, message_id: str, chat: str | None = None
+) -> IncomingMessage:
     return IncomingMessage(
         message_id=message_id,
         chat=ChatRef(Platform.CONSOLE, chat or user, is_group=chat is not None),
         sender=UserRef(Platform.CONSOLE, user),
         text=text,
-        sent_at=datetime.now(UTC),
+        sent_at=app.clock.now(),
     )
 
 
@@ -309,7 +312,7 @@ async def test_an_on_demand_weekly_review_is_drawn_outside_the_write_transaction
 
     monkeypatch.setattr(DigestMessages, "draw", slow_draw)
     pipeline = app.app.pipeline
-    weekly = asyncio.create_task(pipeline.handle(_from("p-sec", "/周研判", "w1")))
+    weekly = asyncio.create_task(pipeline.handle(_from(app, "p-sec", "/周研判", "w1")))
     await asyncio.wait_for(drawing.wait(), timeout=10)
     other = sqlite3.connect(app.app.database.url.split("///", 1)[1], timeout=0)
     try:
@@ -317,11 +320,11 @@ async def test_an_on_demand_weekly_review_is_drawn_outside_the_write_transaction
         other.rollback()
     finally:
         other.close()
-    repair = _from("p-res1", "5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", "r1", chat="g-ty51")
-    await asyncio.wait_for(pipeline.handle(repair), timeout=10)
-    tickets = asyncio.create_task(pipeline.handle(_from("p-sec", "/工单", "w2")))
-    await asyncio.sleep(0.05)
-    assert not weekly.done() and not tickets.done()
+    tickets = asyncio.create_task(pipeline.handle(_from(app, "p-sec", "/工单", "w2")))
+    repair = _from(app, "p-res1", "5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", "r1", "g-ty51")
+    await asyncio.wait_for(pipeline.handle(repair), timeout=10)  # queued after both, done first
+    queued = [p.msg.message_id for p in pipeline._queue]
+    assert queued == ["w1", "w2"] and not weekly.done() and not tickets.done()
     release.set()
     await asyncio.wait_for(asyncio.gather(weekly, tickets), timeout=10)
     await app.app.deliver()
@@ -376,3 +379,41 @@ async def test_a_preparation_that_hangs_gets_the_apology_and_frees_the_chat(
     assert [m.text for m in sent] == [common_texts.SORRY]
     listed = await app.say("/工单", user="p-sec", chat=None)
     assert "工单" in listed[0].text
+
+
+async def test_a_command_is_prepared_after_what_came_before_it_in_its_chat(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both arrive at once (as a Telegram poll batch does): /统计 reads after the report
+    before it in the chat is committed."""
+    from bot.domain.tickets import TicketService
+
+    seen: list[bool] = []
+    original = TicketService.rates
+
+    async def rates(self: TicketService, *args: Any) -> Any:
+        seen.append(await self._tickets.get_by_number(1001) is not None)
+        return await original(self, *args)
+
+    monkeypatch.setattr(TicketService, "rates", rates)
+    pipeline = app.app.pipeline
+    report = _from(app, "p-res1", "5幢1单元楼道灯坏了好几天了，晚上黑漆漆的", "a1", "g-ty51")
+    stats = _from(app, "p-sec-ty", "/统计 7天", "a2", "g-ty51")
+    await asyncio.wait_for(
+        asyncio.gather(pipeline.handle(report), pipeline.handle(stats)), timeout=10
+    )
+    assert seen == [True]
+
+
+async def test_two_draws_of_one_chart_at_once_leave_one_whole_picture(
+    app: AppHarness, tmp_path: Path
+) -> None:
+    from handlers.digests import render_chart
+
+    secretary = app.app.directory.person("p-sec")
+    assert secretary is not None
+    review = await app.app.services.digests.weekly_review_for(secretary)
+    paths = await asyncio.gather(*(render_chart(review, tmp_path / "charts") for _ in range(3)))
+    assert len(set(paths)) == 1
+    assert [p.name for p in (tmp_path / "charts").iterdir()] == [paths[0].name]
+    assert paths[0].read_bytes()[:4] == b"\x89PNG"

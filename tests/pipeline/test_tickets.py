@@ -237,3 +237,11 @@ async def test_chat_instead_of_an_answer_ends_the_question(
     await _asked(app, monkeypatch)
     assert await app.say("昨天晚上就这样了") == []
     assert await app.say("1") == []
+
+
+async def test_a_no_that_opens_a_report_is_read_as_the_report(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _asked(app, monkeypatch)
+    alarm = [m.text for m in await app.say("不是，楼下着火了，好大的烟") if m.chat.is_group]
+    assert "紧急情况已收到，工单号 1001" in alarm[0]

@@ -177,6 +177,17 @@ async def test_a_rating_in_words(app: AppHarness, said: str, closed: bool) -> No
     assert "重新办理" in answer or "已关闭" in answer
 
 
+async def test_a_rating_word_in_the_group_is_chat_not_a_rating(app: AppHarness) -> None:
+    await app.say(REPAIR)
+    await app.say("/办结 1001 已修好", user="p-grid", chat=None)
+    in_group = await app.say("还没修好", user="p-res1")
+    assert not any("1001" in m.text for m in in_group)
+    detail = (await app.say("/ticket 1001", user="p-sec", chat=None))[0].text
+    assert "重新办理" not in detail
+    answer = _reply(await app.say("还没修好", user="p-res1", chat=None))
+    assert "重新办理" in answer
+
+
 async def test_rating_button_payload_is_a_command(app: AppHarness) -> None:
     await app.say(REPAIR)
     resolved = await app.say("/办结 1001 已修好", user="p-grid", chat=None)

@@ -19,9 +19,12 @@ from handlers.answers import Answer
         ("不用了", Answer.NO), ("算了吧", Answer.NO), ("不需要", Answer.NO),
         ("不是", Answer.NOT_THAT), ("不对啊", Answer.NOT_THAT), ("搞错了", Answer.NOT_THAT),
         # A short reply opening with the answer; chat that merely contains such a word.
-        ("是的，电梯又坏了", Answer.YES), ("不是 是有人堵了", Answer.NOT_THAT),
+        ("是的，电梯又坏了", Answer.YES), ("确认 就是东门那个", Answer.YES),
         ("好的我知道了明天再说", None), ("不是我说你", None), ("我觉得是的", None),
-        ("对，" + "楼" * 40, None),
+        ("是的，" + "楼" * 40, None), ("好，我下楼看看", None), ("嗯，我问问物业", None),
+        ("不是，楼下着火了", None), ("不用了，楼下漏水了", None),
+        # Asking back is no answer; a reluctant "OK then" is.
+        ("是吧？", None), ("对吧", None), ("是嘛", None), ("好吧", Answer.YES),
         ("", None), ("   ", None), ("啊", None),
     ],
 )  # fmt: skip

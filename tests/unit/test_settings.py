@@ -952,6 +952,17 @@ def test_classifier_workers_are_one_on_two_cores_with_memory_to_spare_unless_set
             "MemAvailable: 9000000 kB\n",
             GB // 2,
         ),
+        # The inactive page cache (a cached database file) counts as room
+        (
+            "0::/\n",
+            {
+                "memory.max": str(GB),
+                "memory.current": str(900 << 20),
+                "memory.stat": f"anon {300 << 20}\ninactive_file {500 << 20}\n",
+            },
+            "",
+            GB - (400 << 20),
+        ),
         ("", {}, "no such line\n", None),
     ],
 )
