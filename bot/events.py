@@ -116,6 +116,8 @@ class MemberJoined:
     chat: ChatRef
     member: UserRef
     event_id: str
+    # When they joined, as the platform says (None: unknown); an old one replayed is skipped.
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,9 @@ class Pipeline:
         the answer to show its sender alone when the message asked for one (`answer_inline`).
         """
         if isinstance(event, ChatMigrated | BotRemoved | MemberJoined | PlatformDown):
+            if isinstance(event, MemberJoined) and self._too_old(event.at):
+                logger.warning("skipping a join in chat %s: before the message log", event.chat)
+                return None
             await self._platform_events.handle(event)
             return None
         pending = self._prepare(event)
@@ -282,6 +285,12 @@ class Pipeline:
             classification = await pending.classified()
             ctx = self._context(msg, classification, flows.get((msg.chat, msg.sender)))
             await self._guarded(pending, ctx, careful=careful)
+
+    def _too_old(self, at: datetime | None) -> bool:
+        """Sent before the kept message log (whose inbox could no longer tell a repeat)."""
+        return (
+            self._max_age is not None and at is not None and at < self._clock.now() - self._max_age
+        )
 
     @staticmethod
     def _recent(batch: list[_Pending], oldest: datetime) -> list[_Pending]:

@@ -96,6 +96,7 @@ def _from_message(message: Message, me: BotIdentity, *, is_edit: bool) -> tuple[
                 chat_ref(message.chat),
                 UserRef(Platform.TELEGRAM, str(member.id), member.full_name),
                 event_id=f"join:{message.chat.id}:{message.message_id}:{member.id}",
+                at=message.date,
             )
             for member in message.new_chat_members
             if not member.is_bot

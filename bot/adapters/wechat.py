@@ -29,6 +29,7 @@ from bot.adapters.wechat_messages import (
     RawMessage,
     RecentChoices,
     RecentMessages,
+    sent_at_of,
     to_incoming,
 )
 from bot.adapters.wechat_options import WechatOptions
@@ -241,7 +242,10 @@ class WechatAdapter:
             await contact.ready()
             member = UserRef(Platform.WECHAT, invitee_id, str(contact.name))
             event_id = f"room-join:{room_id}:{invitee_id}:{at}"
-            await self._emit(MemberJoined(ChatRef(Platform.WECHAT, room_id), member, event_id))
+            joined_at = sent_at_of(at, self._clock.now()) if at > 0 else None
+            await self._emit(
+                MemberJoined(ChatRef(Platform.WECHAT, room_id), member, event_id, joined_at)
+            )
 
     async def _emit(
         self, event: IncomingMessage | BotRemoved | MemberJoined | PlatformDown

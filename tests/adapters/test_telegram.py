@@ -270,10 +270,12 @@ def test_translation_of_the_fakes_updates() -> None:
     assert isinstance(post, IncomingMessage)
     assert post.chat == ChatRef(Platform.TELEGRAM, str(CHANNEL))
     assert post.sender.user_id == str(CHANNEL)
+    assert isinstance(joined, MemberJoined) and joined.at is not None
     assert joined == MemberJoined(
         ChatRef(Platform.TELEGRAM, str(GROUP)),
         UserRef(Platform.TELEGRAM, str(SECRETARY), "李书记"),
         event_id=f"join:{GROUP}:2:{SECRETARY}",
+        at=joined.at,
     )
     assert migrated == ChatMigrated(Platform.TELEGRAM, str(GROUP), "-1002999")
     assert removed == BotRemoved(ChatRef(Platform.TELEGRAM, str(SUPERGROUP)))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.events import ChatRef, IncomingMessage, Platform, UserRef
+from bot.events import ChatRef, IncomingMessage, MemberJoined, Platform, UserRef
 from storage.schema import inbox, outbox
 from tests.fakes import AppHarness
 
@@ -91,3 +91,19 @@ async def test_a_message_older_than_the_log_is_skipped(
     await app.app.pipeline.handle(sent("late", now - timedelta(days=7)))
     await app.app.deliver()
     assert "工单号 1001" in app.adapter.sent[0].text
+
+
+async def test_a_join_older_than_the_log_gets_no_welcome(app: AppHarness) -> None:
+    keep = timedelta(days=app.app.settings.storage.keep_message_log_days)
+    now = app.clock.now()
+    chat = ChatRef(Platform.CONSOLE, "g-ty51")
+
+    def joined(event_id: str, at: datetime) -> MemberJoined:
+        return MemberJoined(chat, UserRef(Platform.CONSOLE, "p-new"), event_id, at)
+
+    await app.app.pipeline.handle(joined("j-old", now - keep - timedelta(hours=1)))
+    await app.app.deliver()
+    assert app.adapter.sent == []
+    await app.app.pipeline.handle(joined("j-new", now - timedelta(minutes=1)))
+    await app.app.deliver()
+    assert "桃源5幢1单元楼道群" in app.adapter.sent[0].text
