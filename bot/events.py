@@ -61,6 +61,8 @@ class IncomingMessage:
     is_button: bool = False
     # The sender is a chat, not a person: an anonymous group admin or a channel (Telegram).
     sender_is_chat: bool = False
+    # A voice message: Linli cannot read it (its text is empty, or a Telegram caption).
+    is_voice: bool = False
     # The platform can show the answer to the sender alone (a Telegram button press answered
     # with a pop-up): an answer meant for the group comes back from the sink instead of being
     # posted, so a vote by buttons does not put one message per voter into the group.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import HandlerContext
+from bot.domain.community import Role
 from bot.events import IncomingMessage
 from bot.replies import Reply
 from bot.router import Match, Router
@@ -17,3 +18,13 @@ async def show_help(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> 
     if ctx.person.is_staff:
         return Reply(texts.STAFF_HELP, private=True)
     return Reply(texts.RESIDENT_HELP)
+
+
+@router.message()
+async def voice_message(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
+    """A voice message sent to Linli privately gets a way to be heard; in a group neighbours
+    talk to each other, and Linli keeps quiet."""
+    if not msg.is_voice or msg.chat.is_group or msg.text:
+        return None
+    grid_workers = ctx.directory.nearest_with_role(Role.GRID_WORKER, ctx.person.node)
+    return Reply(texts.voice_hint(grid_workers[0].name if grid_workers else None))

@@ -104,7 +104,8 @@ def _from_message(message: Message, me: BotIdentity, *, is_edit: bool) -> tuple[
     sender = _sender(message, me)
     image = _image_ref(message)
     raw_text = message.text or message.caption or ""
-    if sender is None or (not raw_text and image is None):
+    voice = message.voice is not None or message.audio is not None
+    if sender is None or (not raw_text and image is None and not voice):
         return ()
     normalised = normalise_text(raw_text, me.username)
     if normalised is None:
@@ -124,6 +125,7 @@ def _from_message(message: Message, me: BotIdentity, *, is_edit: bool) -> tuple[
             reply_to_id=str(reply.message_id) if reply else None,
             is_edit=is_edit,
             sender_is_chat=message.sender_chat is not None,
+            is_voice=voice,
         ),
     )
 

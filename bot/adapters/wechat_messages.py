@@ -27,6 +27,7 @@ class MessageKind(StrEnum):
 
     TEXT = "text"
     IMAGE = "image"
+    VOICE = "voice"
     OTHER = "other"
 
 
@@ -109,7 +110,8 @@ def to_incoming(
     if raw.kind is MessageKind.IMAGE and raw.image_path is None:
         return None
     chat_id = raw.room_id or raw.sender_id
-    text, reply_to_id = raw.text, None
+    # A voice message's text is the puppet's XML about the recording, not words.
+    text, reply_to_id = ("" if raw.kind is MessageKind.VOICE else raw.text), None
     quote = parse_quote(text)
     if quote is not None:
         text = quote.reply
@@ -127,6 +129,7 @@ def to_incoming(
         image=raw.image_path,
         reply_to_id=reply_to_id,
         is_button=payload is not None,
+        is_voice=raw.kind is MessageKind.VOICE,
     )
 
 

@@ -228,6 +228,8 @@ def kind_of(message_type: MessageType) -> MessageKind:
         return MessageKind.TEXT
     if message_type == MessageType.MESSAGE_TYPE_IMAGE:
         return MessageKind.IMAGE
+    if message_type == MessageType.MESSAGE_TYPE_AUDIO:
+        return MessageKind.VOICE
     return MessageKind.OTHER
 
 

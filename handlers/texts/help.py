@@ -15,3 +15,14 @@ STAFF_HELP = (
     "\n投票与提醒：/投票 标题 | 选项1 | 选项2，/表决 事项 标题，/结束投票 编号，"
     "/纸质票 编号 室号 同意，/提醒 明天上午9点 内容，/提醒列表，/取消提醒 编号。"
 )
+
+
+def voice_hint(grid_worker: str | None) -> str:
+    """The answer to a voice message sent privately: Linli cannot listen to it."""
+    text = (
+        "抱歉，我还听不懂语音。请用文字说一下是什么事、在哪里"
+        "（例如：5栋2单元楼道灯坏了），我来登记。"
+    )
+    if grid_worker:
+        text += f"着急的话请直接联系网格员{grid_worker}。"
+    return text

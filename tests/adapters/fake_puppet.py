@@ -25,6 +25,7 @@ from wechaty_grpc.wechaty import puppet as pb
 
 # The puppet service sends message types in ts-wechaty-puppet numbering (Text = 7, Image = 6)
 # and python-wechaty maps them back to the protobuf enum, so the fake must do the same.
+TS_MESSAGE_TYPE_AUDIO = 2
 TS_MESSAGE_TYPE_IMAGE = 6
 TS_MESSAGE_TYPE_TEXT = 7
 TS_MESSAGE_TYPE_RECALLED = 13
@@ -264,6 +265,22 @@ class FakePuppetService:
             timestamp=self._tick(),
             image=data,
             filename=filename,
+        )
+        return await self._deliver(message)
+
+    async def send_voice(
+        self, room_id: str, from_id: str, *, seconds: int = 7, message_id: str | None = None
+    ) -> str:
+        """Someone sends a voice message; its text is the XML WeChat keeps about it."""
+        message = FakeMessage(
+            message_id=message_id or self._next_id("voice"),
+            ts_type=TS_MESSAGE_TYPE_AUDIO,
+            text=f'<msg><voicemsg endflag="1" length="{seconds * 1500}" voicelength="'
+            f'{seconds * 1000}" clientmsgid="41" fromusername="{from_id}" /></msg>',
+            from_id=from_id,
+            room_id=room_id,
+            to_id="" if room_id else self.self_id,
+            timestamp=self._tick(),
         )
         return await self._deliver(message)
 

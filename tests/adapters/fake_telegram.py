@@ -410,6 +410,20 @@ class FakeTelegram:
         self.inject_update({"message": message})
         return str(sizes[-1]["file_id"])
 
+    def send_voice_from(self, chat_id: int, user_id: int, seconds: int = 7) -> int:
+        """A resident sends a voice message (an OGG/Opus recording); returns the message id."""
+        message = self._new_message(chat_id, sender=self.users[user_id].to_json())
+        unique = f"voice{message['message_id']}"
+        message["voice"] = {
+            "file_id": f"AwACAgUAAx0C{unique}",
+            "file_unique_id": unique,
+            "duration": seconds,
+            "mime_type": "audio/ogg",
+            "file_size": 4_000 * seconds,
+        }
+        self.inject_update({"message": message})
+        return int(str(message["message_id"]))
+
     def edit(self, chat_id: int, message_id: int, new_text: str) -> None:
         """The author edits an earlier text message."""
         message = dict(self._messages[(chat_id, message_id)])

@@ -217,13 +217,33 @@ def test_own_messages_and_stickers_never_reach_the_sink() -> None:
             "date": 1772700000,
             "chat": {"id": GROUP, "type": "group", "title": "g"},
             "from": {"id": RESIDENT, "is_bot": False, "first_name": "王阿姨"},
-            "voice": {"file_id": "v", "file_unique_id": "vu", "duration": 3},
+            "sticker": {
+                "file_id": "s", "file_unique_id": "su", "type": "regular", "width": 512,
+                "height": 512, "is_animated": False, "is_video": False,
+            },
         },
-    }
+    }  # fmt: skip
     for raw in (raw_own, sticker_only):
         update = Update.de_json(raw, None)
         assert update is not None
         assert translate_update(update, ME, NOW) == ()
+
+
+def test_a_voice_message_reaches_the_sink_marked_as_voice() -> None:
+    raw = {
+        "update_id": 3,
+        "message": {
+            "message_id": 11,
+            "date": 1772700000,
+            "chat": {"id": GROUP, "type": "group", "title": "g"},
+            "from": {"id": RESIDENT, "is_bot": False, "first_name": "王阿姨"},
+            "voice": {"file_id": "v", "file_unique_id": "vu", "duration": 3},
+        },
+    }
+    update = Update.de_json(raw, None)
+    assert update is not None
+    (voice,) = translate_update(update, ME, NOW)
+    assert isinstance(voice, IncomingMessage) and voice.is_voice and voice.text == ""
 
 
 def test_every_update_the_fake_makes_parses_cleanly_in_ptb() -> None:

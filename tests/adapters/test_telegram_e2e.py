@@ -109,6 +109,20 @@ async def test_a_photo_report_files_a_ticket_with_the_photo(
     assert [(t.number, t.image) for t in tickets] == [(1001, f"telegram:{photo}")]
 
 
+async def test_a_voice_message_gets_a_hint_privately_and_nothing_in_a_group(
+    fake: FakeTelegram, settings: Settings, tmp_path: Path
+) -> None:
+    async with linli(fake, settings, tmp_path / "linli.db"):
+        fake.send_voice_from(STAIRWELL, RESIDENT)
+        private = fake.send_voice_from(RESIDENT, RESIDENT)
+        hint = await answer_to(fake, RESIDENT, private)
+        asked = fake.say(STAIRWELL, RESIDENT, REPAIR)
+        answer = await answer_to(fake, STAIRWELL, asked)
+    assert hint.body.startswith("抱歉，我还听不懂语音。请用文字说一下是什么事")
+    assert "工单号 1001" in answer.body
+    assert len(fake.sent_to(STAIRWELL)) == 1  # nothing for the voice message in the group
+
+
 async def test_an_edit_updates_the_ticket_and_opens_no_second_one(
     fake: FakeTelegram, settings: Settings, tmp_path: Path
 ) -> None:

@@ -558,6 +558,14 @@ def raw(text: str, **fields: object) -> RawMessage:
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
 
+def test_a_voice_message_has_no_text_and_says_it_is_voice() -> None:
+    xml = '<msg><voicemsg endflag="1" length="9000" voicelength="6000" /></msg>'
+    message = to_incoming(
+        raw(xml, kind=MessageKind.VOICE), self_id=BOT, self_names=["邻里小助手"], received_at=NOW
+    )
+    assert message is not None and message.is_voice and message.text == ""
+
+
 @pytest.mark.parametrize(
     ("text", "expected", "named"),
     [

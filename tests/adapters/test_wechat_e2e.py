@@ -110,6 +110,19 @@ async def test_a_repair_message_in_a_room_gets_its_ticket_number(
     assert "公共维修" in answer
 
 
+async def test_a_voice_message_gets_a_hint_privately_and_nothing_in_a_room(
+    fake: FakePuppetService, settings: Settings, tmp_path: Path
+) -> None:
+    async with linli(fake, settings, tmp_path / "linli.db", wechat(fake, tmp_path)):
+        await fake.send_voice(STAIRWELL, RESIDENT)
+        await fake.send_voice("", RESIDENT)
+        (hint,) = await answers(fake, RESIDENT, 1)
+        await fake.say(STAIRWELL, RESIDENT, REPAIR)
+        (answer,) = await answers(fake, STAIRWELL, 1)  # the first answer in the room
+    assert hint.startswith("抱歉，我还听不懂语音。请用文字说一下是什么事")
+    assert "工单号 1001" in answer
+
+
 async def test_a_replayed_message_gets_nothing(
     fake: FakePuppetService, settings: Settings, tmp_path: Path
 ) -> None:

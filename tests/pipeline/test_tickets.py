@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.classifying import InlineClassifier
-from bot.events import Platform
+from bot.events import ChatRef, IncomingMessage, Platform, UserRef
 from handlers.texts import common
 from handlers.texts import tickets as texts
 from nlp import Classification, Label, classify
@@ -245,3 +245,17 @@ async def test_a_no_that_opens_a_report_is_read_as_the_report(
     await _asked(app, monkeypatch)
     alarm = [m.text for m in await app.say("不是，楼下着火了，好大的烟") if m.chat.is_group]
     assert "紧急情况已收到，工单号 1001" in alarm[0]
+
+
+async def test_a_private_voice_message_names_the_grid_worker_to_call(app: AppHarness) -> None:
+    voice = IncomingMessage(
+        message_id="v1",
+        chat=ChatRef(Platform.CONSOLE, "p-res1", is_group=False),
+        sender=UserRef(Platform.CONSOLE, "p-res1"),
+        text="",
+        sent_at=app.clock.now(),
+        is_voice=True,
+    )
+    await app.app.pipeline.handle(voice)
+    await app.app.deliver()
+    assert app.adapter.sent[-1].text.endswith("着急的话请直接联系网格员吴网格员。")
