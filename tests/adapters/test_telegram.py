@@ -199,49 +199,39 @@ def test_command_for_another_bot_is_not_ours() -> None:
     assert normalise_text("/start@OtherHelperBot", "LinliTestBot") is None
 
 
-def test_own_messages_and_stickers_never_reach_the_sink() -> None:
-    raw_own = {
-        "update_id": 1,
-        "message": {
-            "message_id": 9,
-            "date": 1772700000,
-            "chat": {"id": GROUP, "type": "group", "title": "g"},
-            "from": {"id": ME.user_id, "is_bot": True, "first_name": "邻里"},
-            "text": "已受理",
-        },
-    }
-    sticker_only = {
-        "update_id": 2,
-        "message": {
-            "message_id": 10,
-            "date": 1772700000,
-            "chat": {"id": GROUP, "type": "group", "title": "g"},
-            "from": {"id": RESIDENT, "is_bot": False, "first_name": "王阿姨"},
-            "sticker": {
-                "file_id": "s", "file_unique_id": "su", "type": "regular", "width": 512,
-                "height": 512, "is_animated": False, "is_video": False,
+def _group_message(sender: int, **content: object) -> Update:
+    """A raw message update in GROUP, as the Bot API sends it."""
+    update = Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 9,
+                "date": 1772700000,
+                "chat": {"id": GROUP, "type": "group", "title": "g"},
+                "from": {"id": sender, "is_bot": sender == ME.user_id, "first_name": "某人"},
+                **content,
             },
         },
-    }  # fmt: skip
-    for raw in (raw_own, sticker_only):
-        update = Update.de_json(raw, None)
-        assert update is not None
-        assert translate_update(update, ME, NOW) == ()
+        None,
+    )
+    assert update is not None
+    return update
+
+
+def test_own_messages_and_stickers_never_reach_the_sink() -> None:
+    own = _group_message(ME.user_id, text="已受理")
+    sticker = _group_message(
+        RESIDENT,
+        sticker={
+            "file_id": "s", "file_unique_id": "su", "type": "regular", "width": 512,
+            "height": 512, "is_animated": False, "is_video": False,
+        },
+    )  # fmt: skip
+    assert translate_update(own, ME, NOW) == translate_update(sticker, ME, NOW) == ()
 
 
 def test_a_voice_message_reaches_the_sink_marked_as_voice() -> None:
-    raw = {
-        "update_id": 3,
-        "message": {
-            "message_id": 11,
-            "date": 1772700000,
-            "chat": {"id": GROUP, "type": "group", "title": "g"},
-            "from": {"id": RESIDENT, "is_bot": False, "first_name": "王阿姨"},
-            "voice": {"file_id": "v", "file_unique_id": "vu", "duration": 3},
-        },
-    }
-    update = Update.de_json(raw, None)
-    assert update is not None
+    update = _group_message(RESIDENT, voice={"file_id": "v", "file_unique_id": "vu", "duration": 3})
     (voice,) = translate_update(update, ME, NOW)
     assert isinstance(voice, IncomingMessage) and voice.is_voice and voice.text == ""
 
