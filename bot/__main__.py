@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the newest")
     upgrade.add_argument("--config")
+    backup = db_commands.add_parser(
+        "backup", help="copy the SQLite database to a file (safe while Linli runs)"
+    )
+    backup.add_argument("file", type=Path, help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace the file if it exists")
+    backup.add_argument("--config")
     _add_vote_commands(commands)
     from bot.export import add_export_parser
 
@@ -124,6 +130,29 @@ async def _db_upgrade(settings: Settings) -> None:
     print(f"database {settings.storage.database} is at revision {revision}")
 
 
+def _db_backup(settings: Settings, target: Path, *, overwrite: bool) -> int:
+    from storage.backup import BackupError, back_up
+
+    source = settings.storage.sqlite_path
+    if source is None:
+        print(
+            f"{settings.config_path}: storage.database is not a SQLite file "
+            f"({settings.storage.database}); back up PostgreSQL with pg_dump",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    try:
+        report = back_up(source, target, overwrite=overwrite)
+    except BackupError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(
+        f"backed up {report.source} to {report.target}: {report.tickets} tickets, "
+        f"migration {report.revision}, {report.size_bytes / 1_000_000:.1f} MB"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `linli` command; returns the exit code."""
     # python-telegram-bot 22 warns inside its own RetryAfter unless opted in to timedeltas.
@@ -163,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _configure_logging(logging.WARNING)
         return run_export(args, settings)
+    if args.command == "db" and args.db_command == "backup":
+        return _db_backup(settings, args.file, overwrite=args.force)
     if args.command == "db":
         _configure_logging(logging.INFO)
         asyncio.run(_db_upgrade(settings))
