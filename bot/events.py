@@ -93,6 +93,9 @@ class OutgoingMessage:
     # Parts (a picture, text pieces) an earlier, failed attempt already delivered: a retry
     # sends only the rest, so nobody reads the first half of a long notice twice.
     parts_sent: int = 0
+    # In a group, the platform id of whom the reply answers: WeChat @mentions them (a
+    # Telegram reply already notifies its author).
+    reply_to_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,8 @@ class OutboxEntry:
     urgent: bool = False
     image: str | None = None
     buttons: tuple[Button, ...] = ()
+    # In a group, the platform id of whom the reply answers (WeChat @mentions them).
+    reply_to_user_id: str | None = None
 
 
 class OutboxRepository(Protocol):

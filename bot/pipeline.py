@@ -458,4 +458,5 @@ def _reply_entry(msg: IncomingMessage, ctx: HandlerContext, reply: Reply) -> Out
         reply_to_id=msg.message_id,
         buttons=reply.buttons,
         image=reply.image,
+        reply_to_user_id=None if private or msg.sender_is_chat else msg.sender.user_id,
     )

@@ -23,6 +23,7 @@ def _row_to_message(row: Any) -> OutgoingMessage:
         group_id=row.group_id,
         person_id=row.person_id,
         reply_to_id=row.reply_to_id,
+        reply_to_user_id=row.reply_to_user_id,
         urgent=row.urgent,
         image=row.image,
         buttons=buttons,
@@ -54,6 +55,7 @@ class SqlOutboxRepository:
             "person_id": entry.person_id,
             "text": entry.text,
             "reply_to_id": entry.reply_to_id,
+            "reply_to_user_id": entry.reply_to_user_id,
             "urgent": entry.urgent,
             "image": entry.image,
             "buttons": json.dumps([[b.label, b.payload] for b in entry.buttons], ensure_ascii=False)

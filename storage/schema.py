@@ -78,6 +78,8 @@ outbox = Table(
     Column("person_id", String(128)),
     Column("text", Text, nullable=False),
     Column("reply_to_id", String(160)),
+    # In a group, whose message the reply answers (WeChat @mentions them).
+    Column("reply_to_user_id", String(128)),
     Column("urgent", Boolean, nullable=False, default=False),
     Column("image", String(512)),
     Column("buttons", Text),

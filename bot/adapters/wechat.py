@@ -263,13 +263,21 @@ class WechatAdapter:
         if message.image is not None and message.image.startswith("telegram:"):
             raise DeliveryError("a Telegram file id cannot be sent on WeChat", permanent=True)
         text = with_numbered_choices(message.text, message.buttons)
+        mention = await self._mention(message) if text.strip() else None
+        if mention is not None:
+            text = f"@{mention[1]}\u2005{text}"  # as WeChat writes a mention: a 1/4 em space
         pieces = split_text(text, self._options.text_limit) if text.strip() else []
         if not self._connection.connected or not self._connection.logged_in:
             raise DeliveryError("WeChat is not connected or not logged in", permanent=False)
         parts: list[Callable[[], Awaitable[None]]] = []
         if message.image is not None:
             parts.append(functools.partial(self._send_image, chat_id, message.image))
-        parts += [functools.partial(self._send_text, chat_id, piece) for piece in pieces]
+        parts += [
+            functools.partial(
+                self._send_text, chat_id, piece, mention[0] if mention and i == 0 else None
+            )
+            for i, piece in enumerate(pieces)
+        ]
         sent = message.parts_sent  # delivered by an earlier attempt: not again
         if not message.urgent and self._pacer.remaining_today() < len(parts) - sent:
             raise DeliveryError("WeChat daily cap reached", permanent=False, parts_sent=sent)
@@ -304,8 +312,18 @@ class WechatAdapter:
         except PUPPET_ERRORS as error:
             raise send_failure(error) from error
 
-    async def _send_text(self, chat_id: str, text: str) -> None:
-        await self._connection.puppet.message_send_text(chat_id, text)
+    async def _send_text(self, chat_id: str, text: str, mention_id: str | None = None) -> None:
+        mentions = [mention_id] if mention_id else None
+        await self._connection.puppet.message_send_text(chat_id, text, mentions)
+
+    async def _mention(self, message: OutgoingMessage) -> tuple[str, str] | None:
+        """Whom a group reply @mentions, with their name in the group, so an older resident
+        sees that the answer is for them; None when there is nobody to name."""
+        user_id = message.reply_to_user_id
+        if not message.chat.is_group or not user_id:
+            return None
+        name = await self._connection.display_name(message.chat.chat_id, user_id, "")
+        return (user_id, name) if name else None
 
     async def _send_file(self, chat_id: str, file_box: str) -> None:
         await self._connection.puppet.send_file_box(chat_id, file_box)

@@ -20,7 +20,7 @@ from config.environment import Secrets
 from config.settings import Settings
 from tests.fakes import RecordingAdapter
 
-from .fake_puppet import FakePuppetService
+from .fake_puppet import FakePuppetService, SentText
 from .test_wechat import FakePacingClock, fast_options
 
 # From config/demo.toml: two stairwell groups and people with WeChat ids.
@@ -108,6 +108,23 @@ async def test_a_repair_message_in_a_room_gets_its_ticket_number(
         (answer,) = await answers(fake, STAIRWELL, 1)
     assert "工单号 1001" in answer
     assert "公共维修" in answer
+
+
+async def test_a_reply_in_a_room_mentions_whom_it_answers_by_their_group_nickname(
+    fake: FakePuppetService, settings: Settings, tmp_path: Path
+) -> None:
+    fake.rooms[STAIRWELL].aliases[LIU] = "5-302刘"
+    async with linli(fake, settings, tmp_path / "linli.db", wechat(fake, tmp_path)):
+        await fake.say(STAIRWELL, RESIDENT, REPAIR)
+        await answers(fake, STAIRWELL, 1)
+        await fake.say(STAIRWELL, LIU, "5幢2单元门口的路灯坏了，晚上黑乎乎的")
+        await answers(fake, STAIRWELL, 2)
+    first, second = [
+        s for s in fake.sent if isinstance(s, SentText) and s.conversation_id == STAIRWELL
+    ]
+    assert first.text.startswith("@王阿姨\u2005已收到您反映的【公共维修】问题，工单号 1001")
+    assert first.mention_ids == (RESIDENT,)
+    assert second.text.startswith("@5-302刘\u2005") and second.mention_ids == (LIU,)
 
 
 async def test_a_voice_message_gets_a_hint_privately_and_nothing_in_a_room(
