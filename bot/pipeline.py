@@ -398,7 +398,8 @@ class Pipeline:
 
     async def _dispatch_text(self, msg: IncomingMessage, ctx: HandlerContext) -> Reply | None:
         """Flows first, then ballots and ratings, then classified requests."""
-        if ctx.conversation is not None:
+        # A voice message cannot answer a question: the question stays open for a typed reply.
+        if ctx.conversation is not None and not (msg.is_voice and not msg.text):
             flow = self._routes.flows.get(ctx.conversation.state)
             if flow is not None:
                 reply = await flow(msg, ctx, Match(command=ctx.conversation.state, args=msg.text))
@@ -458,5 +459,9 @@ def _reply_entry(msg: IncomingMessage, ctx: HandlerContext, reply: Reply) -> Out
         reply_to_id=msg.message_id,
         buttons=reply.buttons,
         image=reply.image,
-        reply_to_user_id=None if private or msg.sender_is_chat else msg.sender.user_id,
+        # A resident is @mentioned where the platform needs it (WeChat); staff, whose
+        # commands open votes and the like, are not named in front of the group.
+        reply_to_user_id=None
+        if private or msg.sender_is_chat or ctx.person.is_staff
+        else msg.sender.user_id,
     )

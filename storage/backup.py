@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,17 @@ def back_up(source: Path, target: Path, *, overwrite: bool = False) -> BackupRep
         raise BackupError(f"{target}: already exists (use --force to replace it)")
     if not target.parent.is_dir():
         raise BackupError(f"{target.parent}: no such folder")
-    partial = target.with_name(f".{target.name}.partial")
+    # A name of its own (two backups at once do not share it), readable by this user only:
+    # the database holds residents' names, phones and complaints.
+    try:
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+        )
+    except OSError as error:
+        message = f"{target.parent}: cannot write the backup there: {error.strerror}"
+        raise BackupError(message) from error
+    os.close(handle)
+    partial = Path(name)
     try:
         # mode=rw: never create an empty database where the real one was expected.
         uri = f"{source.resolve().as_uri()}?mode=rw"
@@ -56,6 +67,7 @@ def back_up(source: Path, target: Path, *, overwrite: bool = False) -> BackupRep
             if problems != ["ok"]:
                 raise BackupError(f"{source}: the copy failed its integrity check: {problems}")
             tickets, revision = _contents(copy, source)
+        os.chmod(partial, 0o600)
         os.replace(partial, target)
     except sqlite3.Error as error:
         raise BackupError(f"{source}: cannot back up to {target}: {error}") from error

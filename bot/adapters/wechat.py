@@ -64,6 +64,9 @@ from bot.events import (
 )
 
 logger = logging.getLogger(__name__)
+# Characters each piece of a room reply leaves for the "@name " that mentions whom it answers.
+MENTION_NAME_LIMIT = 32
+MENTION_RESERVE = MENTION_NAME_LIMIT + 2
 
 
 class WechatAdapter:
@@ -262,20 +265,19 @@ class WechatAdapter:
             raise DeliveryError(f"Linli was removed from WeChat room {chat_id}", permanent=True)
         if message.image is not None and message.image.startswith("telegram:"):
             raise DeliveryError("a Telegram file id cannot be sent on WeChat", permanent=True)
-        text = with_numbered_choices(message.text, message.buttons)
-        mention = await self._mention(message) if text.strip() else None
-        if mention is not None:
-            text = f"@{mention[1]}\u2005{text}"  # as WeChat writes a mention: a 1/4 em space
-        pieces = split_text(text, self._options.text_limit) if text.strip() else []
         if not self._connection.connected or not self._connection.logged_in:
             raise DeliveryError("WeChat is not connected or not logged in", permanent=False)
+        text = with_numbered_choices(message.text, message.buttons)
+        # A reply in a room @mentions whom it answers. The pieces leave room for the mention
+        # whatever the name turns out to be, so a retry cuts the text at the same places.
+        mentioned = message.reply_to_user_id if message.chat.is_group else None
+        limit = self._options.text_limit - (MENTION_RESERVE if mentioned else 0)
+        pieces = split_text(text, limit) if text.strip() else []
         parts: list[Callable[[], Awaitable[None]]] = []
         if message.image is not None:
             parts.append(functools.partial(self._send_image, chat_id, message.image))
         parts += [
-            functools.partial(
-                self._send_text, chat_id, piece, mention[0] if mention and i == 0 else None
-            )
+            functools.partial(self._send_text, chat_id, piece, mentioned if i == 0 else None)
             for i, piece in enumerate(pieces)
         ]
         sent = message.parts_sent  # delivered by an earlier attempt: not again
@@ -313,17 +315,28 @@ class WechatAdapter:
             raise send_failure(error) from error
 
     async def _send_text(self, chat_id: str, text: str, mention_id: str | None = None) -> None:
-        mentions = [mention_id] if mention_id else None
-        await self._connection.puppet.message_send_text(chat_id, text, mentions)
+        name = await self._mention_name(chat_id, mention_id) if mention_id else None
+        if name is None or mention_id is None:
+            await self._connection.puppet.message_send_text(chat_id, text)
+            return
+        # As WeChat writes a mention: "@name" and a quarter-em space, and the member's id.
+        await self._connection.puppet.message_send_text(
+            chat_id, f"@{name}\u2005{text}", [mention_id]
+        )
 
-    async def _mention(self, message: OutgoingMessage) -> tuple[str, str] | None:
-        """Whom a group reply @mentions, with their name in the group, so an older resident
-        sees that the answer is for them; None when there is nobody to name."""
-        user_id = message.reply_to_user_id
-        if not message.chat.is_group or not user_id:
+    async def _mention_name(self, room_id: str, contact_id: str) -> str | None:
+        """The name to @mention a member by (group nickname, else WeChat name), so an older
+        resident sees that an answer is for them; None when it cannot be found."""
+        try:
+            name = await self._connection.display_name(room_id, contact_id, "")
+            if not name:
+                contact = self._connection.bot.Contact.load(contact_id)
+                await contact.ready()
+                name = str(contact.name or "")
+        except Exception:  # the mention is a courtesy: without a name the answer still goes
+            logger.debug("WeChat: no name to mention %s in %s", contact_id, room_id, exc_info=True)
             return None
-        name = await self._connection.display_name(message.chat.chat_id, user_id, "")
-        return (user_id, name) if name else None
+        return name[:MENTION_NAME_LIMIT] or None
 
     async def _send_file(self, chat_id: str, file_box: str) -> None:
         await self._connection.puppet.send_file_box(chat_id, file_box)

@@ -152,10 +152,13 @@ class WechatConnection:
     async def display_name(self, room_id: str, contact_id: str, fallback: str) -> str:
         """The member's group nickname (often a flat number), else their WeChat name."""
         key = (room_id, contact_id)
-        if key not in self._display_names:
-            alias = await self.puppet.room_alias(room_id, contact_id) if room_id else ""
-            self._display_names[key] = alias or str(fallback or "")
-        return self._display_names[key]
+        if key in self._display_names:
+            return self._display_names[key]
+        alias = await self.puppet.room_alias(room_id, contact_id) if room_id else ""
+        name = alias or str(fallback or "")
+        if name:  # an empty name is not remembered: a later caller may know the WeChat name
+            self._display_names[key] = name
+        return name
 
     def _listen(self, puppet: PuppetClient) -> None:
         # Listeners are plain functions that only queue: python-wechaty calls them inline while

@@ -284,6 +284,11 @@ class FakePuppetService:
         )
         return await self._deliver(message)
 
+    def rewind(self, seconds: int) -> None:
+        """The service's clock goes back: what it delivers next carries an older time, as
+        history replayed after a reconnect does."""
+        self._clock_seconds -= seconds
+
     async def replay(self, message_id: str) -> None:
         """The service delivers a message it already delivered (it does that after reconnects)."""
         if message_id not in self.messages:

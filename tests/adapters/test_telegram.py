@@ -266,7 +266,8 @@ def test_translation_of_the_fakes_updates() -> None:
     fake.join(GROUP, SECRETARY)
     fake.migrate(GROUP, -1002999, SECRETARY)
     fake.kick_bot(SUPERGROUP, SECRETARY)
-    events = [event for u in updates_of(fake) for event in translate_update(u, ME, NOW)]
+    updates = list(updates_of(fake))
+    events = [event for u in updates for event in translate_update(u, ME, NOW)]
     private, photo, anonymous, on_behalf, post, joined, migrated, removed = events
     assert isinstance(private, IncomingMessage)
     assert private.chat == ChatRef(Platform.TELEGRAM, str(RESIDENT), is_group=False)
@@ -280,13 +281,14 @@ def test_translation_of_the_fakes_updates() -> None:
     assert isinstance(post, IncomingMessage)
     assert post.chat == ChatRef(Platform.TELEGRAM, str(CHANNEL))
     assert post.sender.user_id == str(CHANNEL)
-    assert isinstance(joined, MemberJoined) and joined.at is not None
+    join_message = next(u.message for u in updates if u.message and u.message.new_chat_members)
     assert joined == MemberJoined(
         ChatRef(Platform.TELEGRAM, str(GROUP)),
         UserRef(Platform.TELEGRAM, str(SECRETARY), "李书记"),
         event_id=f"join:{GROUP}:2:{SECRETARY}",
-        at=joined.at,
+        at=join_message.date,
     )
+    assert join_message.date.tzinfo is not None
     assert migrated == ChatMigrated(Platform.TELEGRAM, str(GROUP), "-1002999")
     assert removed == BotRemoved(ChatRef(Platform.TELEGRAM, str(SUPERGROUP)))
 

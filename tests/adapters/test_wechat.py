@@ -444,6 +444,35 @@ async def test_a_picture_and_text_cut_off_midway_are_resumed_not_repeated(
     assert "\n".join(fake.texts_to(ROOM)).split("\n") == lines
 
 
+async def test_a_room_reply_mentions_whom_it_answers_and_a_retry_resumes_it_exactly(
+    fake: FakePuppetService, tmp_path: Path
+) -> None:
+    lines = [f"{n}. 5幢1单元楼道灯已修好" for n in range(1, 301)]
+    message = outgoing("\n".join(lines), reply_to_user_id=RESIDENT)
+    async with connected(fake, tmp_path, text_limit=2000) as (adapter, _):
+        fake.fail_send(GRPCError(Status.UNAVAILABLE, "busy"), after=1)  # the first piece only
+        with pytest.raises(DeliveryError) as failed:
+            await adapter.send(message)
+        assert failed.value.parts_sent == 1
+        await adapter.send(replace(message, parts_sent=1))
+    texts = [sent for sent in fake.sent if isinstance(sent, SentText)]
+    mention = "@5-1-302 王\u2005"  # the group nickname, as WeChat writes a mention
+    assert texts[0].text.startswith(mention) and texts[0].mention_ids == (RESIDENT,)
+    assert [sent.mention_ids for sent in texts[1:]] == [()] * (len(texts) - 1)
+    assert all(len(sent.text) <= 2000 for sent in texts)
+    body = "\n".join(sent.text for sent in texts).removeprefix(mention)
+    assert body.split("\n") == lines
+
+
+async def test_a_room_reply_while_disconnected_is_a_failure_to_retry(
+    fake: FakePuppetService, tmp_path: Path
+) -> None:
+    adapter = WechatAdapter(fast_options(fake, tmp_path))
+    with pytest.raises(DeliveryError) as failed:
+        await adapter.send(outgoing("已收到，工单号 1001", reply_to_user_id=RESIDENT))
+    assert not failed.value.permanent
+
+
 async def test_buttons_become_numbered_replies_and_a_number_presses_one(
     fake: FakePuppetService, tmp_path: Path
 ) -> None:

@@ -274,6 +274,18 @@ async def test_a_new_member_gets_a_welcome(
     assert "桃源5幢1单元楼道群" in welcome
 
 
+async def test_a_join_replayed_from_long_ago_gets_no_welcome(
+    fake: FakePuppetService, settings: Settings, tmp_path: Path
+) -> None:
+    async with linli(fake, settings, tmp_path / "linli.db", wechat(fake, tmp_path)):
+        fake.rewind((settings.storage.keep_message_log_days + 1) * 86_400)
+        await fake.join(STAIRWELL, [NEWCOMER], RESIDENT)
+        fake.rewind(-(settings.storage.keep_message_log_days + 1) * 86_400)
+        await fake.say(STAIRWELL, RESIDENT, REPAIR)
+        (answer,) = await answers(fake, STAIRWELL, 1)  # the only text: no welcome before it
+    assert "工单号 1001" in answer
+
+
 async def test_a_logout_alerts_the_secretary_on_another_platform(
     fake: FakePuppetService, settings: Settings, tmp_path: Path
 ) -> None:

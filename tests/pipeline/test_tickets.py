@@ -16,6 +16,22 @@ from tests.fakes import AppHarness
 REPAIR = "5幢1单元的电梯又坏了，停在三楼不动，老人上下楼太难了"
 
 
+async def _deliver(
+    app: AppHarness, message_id: str, chat: str | None, text: str = "", **fields: bool
+) -> None:
+    """A message from 刘阿姨 (p-res1), built by hand for flags `say` has no words for."""
+    message = IncomingMessage(
+        message_id=message_id,
+        chat=ChatRef(Platform.CONSOLE, chat or "p-res1", is_group=chat is not None),
+        sender=UserRef(Platform.CONSOLE, "p-res1"),
+        text=text,
+        sent_at=app.clock.now(),
+        **fields,
+    )
+    await app.app.pipeline.handle(message)
+    await app.app.deliver()
+
+
 async def test_repair_request_gets_one_answer_with_ticket_number(app: AppHarness) -> None:
     sent = await app.say(REPAIR, message_id="m1")
     assert len(sent) == 1
@@ -123,21 +139,8 @@ async def test_unexpected_error_gets_an_apology_and_the_bot_carries_on(
 
 
 async def test_edit_updates_the_ticket_instead_of_opening_another(app: AppHarness) -> None:
-    from dataclasses import replace
-
-    from bot.events import ChatRef, IncomingMessage, UserRef
-
     await app.say(REPAIR, message_id="m-edit")
-    edited = IncomingMessage(
-        message_id="m-edit",
-        chat=ChatRef(Platform.CONSOLE, "g-ty51"),
-        sender=UserRef(Platform.CONSOLE, "p-res1"),
-        text="5幢1单元电梯坏了，停在五楼",
-        sent_at=app.clock.now(),
-        is_edit=True,
-    )
-    await app.app.pipeline.handle(replace(edited))
-    await app.app.deliver()
+    await _deliver(app, "m-edit", "g-ty51", "5幢1单元电梯坏了，停在五楼", is_edit=True)
     detail = (await app.say("/工单", user="p-sec", chat=None))[0].text
     assert "待办工单 1 件" in detail
     shown = (await app.say("/工单 1001", user="p-sec", chat=None))[0].text
@@ -248,14 +251,22 @@ async def test_a_no_that_opens_a_report_is_read_as_the_report(
 
 
 async def test_a_private_voice_message_names_the_grid_worker_to_call(app: AppHarness) -> None:
-    voice = IncomingMessage(
-        message_id="v1",
-        chat=ChatRef(Platform.CONSOLE, "p-res1", is_group=False),
-        sender=UserRef(Platform.CONSOLE, "p-res1"),
-        text="",
-        sent_at=app.clock.now(),
-        is_voice=True,
-    )
-    await app.app.pipeline.handle(voice)
-    await app.app.deliver()
+    await _deliver(app, "v1", None, is_voice=True)
     assert app.adapter.sent[-1].text.endswith("着急的话请直接联系网格员吴网格员。")
+
+
+async def test_a_voice_message_leaves_the_question_open_for_a_typed_answer(
+    app: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _asked(app, monkeypatch)
+    await _deliver(app, "v2", "g-ty51", is_voice=True)
+    filed = await app.say("1")
+    assert "【公共维修】问题，工单号 1001" in filed[0].text
+
+
+async def test_a_group_reply_names_the_resident_it_answers_but_not_staff(app: AppHarness) -> None:
+    answered = await app.say(REPAIR)
+    assert answered[0].reply_to_user_id == "p-res1"
+    opened = await app.say("/投票 周六打扫楼道 | 上午 | 下午", user="p-lead")
+    notice = next(m for m in opened if m.chat.chat_id == "g-ty51")
+    assert "投票" in notice.text and notice.reply_to_user_id is None
