@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from enum import Enum
 
 from bot.domain.tickets import Rating
@@ -104,6 +105,15 @@ def number(text: str) -> int | None:
     if body.isdigit() and len(body) <= 2:
         return int(body)
     return _NUMERALS.get(body)
+
+
+def reply_to(text: str, numbers: Mapping[int, Answer]) -> Answer | None:
+    """A reply to a question that offers numbered answers (`numbers`), given as one of those
+    numbers or in words; None for any other number or text."""
+    chosen = number(text)
+    if chosen is not None:
+        return numbers.get(chosen)
+    return answer(text)
 
 
 def answer(text: str) -> Answer | None:

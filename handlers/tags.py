@@ -69,17 +69,19 @@ async def preview_push(msg: IncomingMessage, ctx: HandlerContext, match: Match) 
     return Reply(texts.push_preview(broadcast, message, ctx.services.timezone))
 
 
+# The numbers the broadcast preview offers.
+_PUSH_NUMBERS = {1: Answer.YES, 2: Answer.NO}
+
+
 @router.flow(CONFIRM_PUSH_STATE)
 async def confirm_push(msg: IncomingMessage, ctx: HandlerContext, match: Match) -> Reply | None:
     """1 (or 确认, 好的, 发吧) sends the broadcast, 2 (or 取消, 不用了) cancels it; anything
     else ends the question unanswered."""
-    chosen, said = answers.number(match.args), answers.answer(match.args)
+    said = answers.reply_to(match.args, _PUSH_NUMBERS)
     await ctx.conversations.finish(msg.chat, msg.sender)
-    send = chosen == 1 or (chosen is None and said is Answer.YES)
-    cancel = chosen == 2 or (chosen is None and said in (Answer.NO, Answer.NOT_THAT))
-    if ctx.conversation is None or not (send or cancel):
+    if ctx.conversation is None or said is None:
         return None
-    if cancel:
+    if said is not Answer.YES:  # 2, 取消, 不用了, 不是 …
         return Reply(texts.PUSH_CANCELLED)
     slots = ctx.conversation.slots
     message = texts.push_message(slots["text"], ctx.person.name)

@@ -109,7 +109,7 @@ async def confirm_request(msg: IncomingMessage, ctx: HandlerContext, match: Matc
     conversation = ctx.conversation
     if conversation is None:
         return None
-    said = _confirmation(match.args)
+    said = answers.reply_to(match.args, _CONFIRMATION_NUMBERS)
     if said is Answer.NOT_THAT:
         await ctx.conversations.start(
             msg.chat, msg.sender, CHOOSE_STATE, conversation.slots, ctx.services.question_ttl
@@ -126,13 +126,6 @@ async def confirm_request(msg: IncomingMessage, ctx: HandlerContext, match: Matc
 
 # The numbers the confirmation question offers (0 is the choice list's "don't file it").
 _CONFIRMATION_NUMBERS = {1: Answer.YES, 2: Answer.NOT_THAT, 0: Answer.NO}
-
-
-def _confirmation(text: str) -> Answer | None:
-    chosen = answers.number(text)
-    if chosen is not None:
-        return _CONFIRMATION_NUMBERS.get(chosen)
-    return answers.answer(text)
 
 
 @router.flow(CHOOSE_STATE)
