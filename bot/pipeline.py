@@ -141,7 +141,7 @@ class Pipeline:
         the answer to show its sender alone when the message asked for one (`answer_inline`).
         """
         if isinstance(event, ChatMigrated | BotRemoved | MemberJoined | PlatformDown):
-            if isinstance(event, MemberJoined) and self._too_old(event.at):
+            if isinstance(event, MemberJoined) and self._too_old(event.at, self._clock.now()):
                 logger.warning("skipping a join in chat %s: before the message log", event.chat)
                 return None
             await self._platform_events.handle(event)
@@ -271,7 +271,7 @@ class Pipeline:
         """Dedupe and read flow states for the whole batch at once, then handle each message."""
         now = self._clock.now()
         if self._max_age is not None:
-            batch = self._recent(batch, now - self._max_age)
+            batch = self._recent(batch, now)
         keys = [
             InboxKey(p.msg.chat.platform, p.msg.chat.chat_id, _dedupe_key(p.msg)) for p in batch
         ]
@@ -286,25 +286,24 @@ class Pipeline:
             ctx = self._context(msg, classification, flows.get((msg.chat, msg.sender)))
             await self._guarded(pending, ctx, careful=careful)
 
-    def _too_old(self, at: datetime | None) -> bool:
+    def _too_old(self, at: datetime | None, now: datetime) -> bool:
         """Sent before the kept message log (whose inbox could no longer tell a repeat)."""
-        return (
-            self._max_age is not None and at is not None and at < self._clock.now() - self._max_age
-        )
+        return self._max_age is not None and at is not None and at < now - self._max_age
 
-    @staticmethod
-    def _recent(batch: list[_Pending], oldest: datetime) -> list[_Pending]:
-        """The messages sent since `oldest`; older ones (a platform replaying history) are
-        logged and dropped."""
-        recent = [p for p in batch if p.msg.sent_at >= oldest]
-        if len(recent) < len(batch):
-            for pending in batch:
-                if pending.msg.sent_at < oldest:
-                    logger.warning(
-                        "skipping message %s in chat %s on %s: sent %s, before the message log",
-                        pending.msg.message_id, pending.msg.chat.chat_id,
-                        pending.msg.chat.platform.value, pending.msg.sent_at.isoformat(),
-                    )  # fmt: skip
+    def _recent(self, batch: list[_Pending], now: datetime) -> list[_Pending]:
+        """The batch without messages sent before the message log (a platform replaying
+        history), which are logged and dropped."""
+        recent: list[_Pending] = []
+        for pending in batch:
+            msg = pending.msg
+            if not self._too_old(msg.sent_at, now):
+                recent.append(pending)
+                continue
+            logger.warning(
+                "skipping message %s in chat %s on %s: sent %s, before the message log",
+                msg.message_id, msg.chat.chat_id, msg.chat.platform.value,
+                msg.sent_at.isoformat(),
+            )  # fmt: skip
         return recent
 
     def _context(
