@@ -16,6 +16,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.reminders import next_local
 
 RUN_AT = time(4, 0)
 """Local time of the daily run (quiet, and before the morning digests)."""
@@ -62,15 +63,8 @@ class MessageLogKeeper:
                     break
             if deleted:
                 logger.info("message log: forgot %d of %s", deleted, type(log).__name__)
-        self._next_at = self._next_run(now)
+        self._next_at = next_local(now, RUN_AT, self._timezone)
 
     async def next_due_at(self) -> datetime | None:
         """The next daily run (None before the first run: the scheduler runs it at start-up)."""
         return self._next_at
-
-    def _next_run(self, now: datetime) -> datetime:
-        local = now.astimezone(self._timezone)
-        due = datetime.combine(local.date(), RUN_AT, self._timezone)
-        if due <= local:
-            due = datetime.combine(local.date() + timedelta(days=1), RUN_AT, self._timezone)
-        return due.astimezone(now.tzinfo)

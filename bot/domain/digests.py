@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.community import Directory, Level, Node, Person, Role
 from bot.domain.rates import Period, RateCounts
-from bot.domain.reminders import QuietHours, SendLedger, SendOutcome, at_local
+from bot.domain.reminders import QuietHours, SendLedger, SendOutcome, at_local, next_local
 from bot.domain.units import UnitOfWork
 from bot.domain.visitor_days import VisitorDay
 from bot.domain.votes import Vote
@@ -346,11 +346,4 @@ class DigestService:
 
     async def next_due_at(self) -> datetime | None:
         """Today's digest time if still ahead, else tomorrow's."""
-        now = self._clock.now()
-        today = now.astimezone(self.timezone).date()
-        due_at = at_local(today, self._times.at, self.timezone)
-        return (
-            due_at
-            if due_at > now
-            else at_local(today + timedelta(days=1), self._times.at, self.timezone)
-        )
+        return next_local(self._clock.now(), self._times.at, self.timezone)

@@ -81,6 +81,14 @@ def at_local(day: date, moment: time, timezone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
+def next_local(now: datetime, moment: time, timezone: ZoneInfo) -> datetime:
+    """The first instant after `now` when the local wall clock shows `moment`: today's if it
+    is still ahead, else tomorrow's (for what happens once a day)."""
+    today = now.astimezone(timezone).date()
+    due = at_local(today, moment, timezone)
+    return due if due > now else at_local(today + timedelta(days=1), moment, timezone)
+
+
 def month_day(year: int, month: int, day: int) -> date:
     """Day `day` of the month, or its last day when the month is shorter (31 -> 30 Nov)."""
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))

@@ -4,11 +4,12 @@ day), to the owners who have not voted yet."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.owners import Owner, Register
+from bot.domain.reminders import next_local
 from bot.domain.units import UnitOfWork
 from bot.domain.vote_ports import OwnerContact, VoteNotifier, VoteRepository
 from bot.domain.vote_records import VoteRecords
@@ -37,13 +38,7 @@ class VoteReminders:
         """The next reminder time while a decision is open, else None."""
         if not any(v.kind is VoteKind.DECISION for v in await self._votes.open_votes()):
             return None
-        local = self._clock.now().astimezone(self._timezone)
-        remind = datetime.combine(local.date(), REMIND_AT, tzinfo=self._timezone).astimezone(UTC)
-        if remind <= local:
-            remind = datetime.combine(
-                local.date() + timedelta(days=1), REMIND_AT, tzinfo=self._timezone
-            ).astimezone(UTC)
-        return remind
+        return next_local(self._clock.now(), REMIND_AT, self._timezone)
 
     async def send_due(self, now: datetime) -> None:
         """At most one reminder a day per decision, to owners who have not voted yet."""
