@@ -10,7 +10,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import ColumnElement, Table, delete, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -126,6 +126,15 @@ class Database:
                 await connection.execute(insert(table), list(rows))
             return
         pending.setdefault(table, []).extend(rows)
+
+    async def delete_some(self, table: Table, where: ColumnElement[bool], limit: int) -> int:
+        """Delete up to `limit` rows of `table` (by its `id`) that match `where`, in a
+        transaction of their own unless one is open; how many were deleted. Housekeeping
+        deletes in such slices so that it never holds the write lock for long."""
+        chosen = select(table.c.id).where(where).limit(limit)
+        async with self.transaction(touches=(table,)) as connection:
+            result = await connection.execute(delete(table).where(table.c.id.in_(chosen)))
+        return int(result.rowcount)
 
     async def _flush(self, connection: AsyncConnection, touches: Sequence[Table] | None) -> None:
         pending = _appended.get()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -82,11 +81,5 @@ class SqlInboxRepository:
     async def prune(self, before: datetime, limit: int) -> int:
         """Forget up to `limit` platform messages received before `before`; Linli's own
         "already said" records stay. Returns how many were deleted."""
-        chosen = (
-            select(inbox.c.id)
-            .where(inbox.c.received_at < before, ~inbox.c.message_id.startswith(OWN_KEY_PREFIX))
-            .limit(limit)
-        )
-        async with self._db.transaction(touches=(inbox,)) as connection:
-            result = await connection.execute(delete(inbox).where(inbox.c.id.in_(chosen)))
-        return int(result.rowcount)
+        old = (inbox.c.received_at < before) & ~inbox.c.message_id.startswith(OWN_KEY_PREFIX)
+        return await self._db.delete_some(inbox, old, limit)

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from bot.events import Button, ChatRef, OutgoingMessage, Platform
 from bot.outbox import MAX_ATTEMPTS, OutboxEntry
@@ -140,10 +140,7 @@ class SqlOutboxRepository:
             outbox.c.sent_at < before,
             outbox.c.sent_at.is_(None) & (outbox.c.failed_at < before),
         ):
-            chosen = select(outbox.c.id).where(finished).limit(limit - deleted)
-            async with self._db.transaction(touches=(outbox,)) as connection:
-                result = await connection.execute(delete(outbox).where(outbox.c.id.in_(chosen)))
-            deleted += int(result.rowcount)
+            deleted += await self._db.delete_some(outbox, finished, limit - deleted)
             if deleted >= limit:
                 break
         return deleted
