@@ -246,12 +246,9 @@ def free_memory(
     the tightest cgroup memory limit (v2 `memory.max`, v1 `memory.limit_in_bytes`) leaves
     above its usage; None when nothing can be read."""
     room = [r for d in _cgroup_dirs("memory", cgroups, membership) if (r := _room(d)) is not None]
-    try:
-        for line in meminfo.read_text(encoding="ascii").splitlines():
-            if line.startswith("MemAvailable:"):
-                room.append(int(line.split()[1]) * 1024)  # in kB
-    except (OSError, ValueError, IndexError):
-        pass
+    available = _figure(meminfo, "MemAvailable:")
+    if available is not None:
+        room.append(available * 1024)  # in kB
     return max(0, min(room)) if room else None
 
 
@@ -316,22 +313,23 @@ def _room(directory: Path) -> int | None:
             if limit == "max" or int(limit) >= _NO_V1_LIMIT:
                 return None
             usage = int((directory / usage_file).read_text(encoding="ascii").strip())
-            return int(limit) - max(0, usage - _stat(directory, inactive))
+            return int(limit) - max(0, usage - (_figure(directory / "memory.stat", inactive) or 0))
         except (OSError, ValueError):
             return None  # unreadable: as if unset
     return None
 
 
-def _stat(directory: Path, name: str) -> int:
-    """One figure of a cgroup's memory.stat (0 when absent)."""
+def _figure(path: Path, name: str) -> int | None:
+    """The number after `name` on its line of a "name value" file (/proc/meminfo, a cgroup's
+    memory.stat); None when the file or the line cannot be read."""
     try:
-        for line in (directory / "memory.stat").read_text(encoding="ascii").splitlines():
-            key, _, value = line.partition(" ")
+        for line in path.read_text(encoding="ascii").splitlines():
+            key, _, rest = line.partition(" ")
             if key == name:
-                return int(value)
-    except (OSError, ValueError):
+                return int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return None
 
 
 def read_classifier(root: TableReader) -> ClassifierSettings:
